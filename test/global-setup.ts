@@ -1,0 +1,19 @@
+// Run by tap before the test files: start the suite's PostgreSQL and migrate the template once.
+import pg from 'pg';
+import { connect } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { databaseUrl, startTestCluster, TEMPLATE_DATABASE } from './support/test-cluster.js';
+
+const info = await startTestCluster();
+const admin = new pg.Client({ connectionString: info.adminUrl });
+await admin.connect();
+await admin.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+await admin.query(`create database ${TEMPLATE_DATABASE}`);
+// Drop databases left by an interrupted earlier run.
+const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'portal_test_%' and datname <> $1", [TEMPLATE_DATABASE]);
+for (const row of rows) await admin.query(`drop database if exists ${admin.escapeIdentifier(row.datname)} with (force)`);
+await admin.end();
+
+const template = connect(databaseUrl(info.adminUrl, TEMPLATE_DATABASE));
+await runMigrations(template);
+await template.close();

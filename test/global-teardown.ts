@@ -1,0 +1,4 @@
+// Run by tap after the test files: stop the suite's PostgreSQL.
+import { stopTestCluster } from './support/test-cluster.js';
+
+stopTestCluster();

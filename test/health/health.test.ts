@@ -1,0 +1,30 @@
+import t from 'tap';
+import { connect } from '../../src/db/client.js';
+import { buildTestApp } from '../helper.js';
+
+t.test('GET /health/live answers ok', async (t) => {
+  const { app } = await buildTestApp(t);
+  const res = await app.inject('/health/live');
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), { status: 'ok' });
+});
+
+t.test('GET /health/ready checks the database', async (t) => {
+  const { app } = await buildTestApp(t);
+  const res = await app.inject('/health/ready');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.status, 'ok');
+  t.equal(body.checks.database.status, 'ok');
+  t.type(body.checks.database.latencyMs, 'number');
+});
+
+t.test('GET /health/ready reports a database that is down with 503', async (t) => {
+  // Port 1 on loopback has nothing listening: the round-trip fails at once.
+  const { app } = await buildTestApp(t, { database: connect('postgres://postgres@127.0.0.1:1/none') });
+  const res = await app.inject('/health/ready');
+  t.equal(res.statusCode, 503);
+  const body = res.json();
+  t.equal(body.status, 'error');
+  t.equal(body.checks.database.status, 'error');
+});
