@@ -22,7 +22,9 @@ export interface TestClusterInfo {
   clusterDir?: string;
 }
 
-const root = path.join(os.tmpdir(), `opportunity-portal-test-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 10)}`);
+// One cluster per checkout; PORTAL_TEST_CLUSTER names another, so that two suites can run at once.
+const clusterName = `${createHash('sha256').update(projectRoot).digest('hex').slice(0, 10)}${process.env.PORTAL_TEST_CLUSTER ? `-${process.env.PORTAL_TEST_CLUSTER}` : ''}`;
+const root = path.join(os.tmpdir(), `opportunity-portal-test-${clusterName}`);
 const infoFile = path.join(root, 'connection.json');
 const isRoot = process.getuid?.() === 0;
 
