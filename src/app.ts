@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import formBody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
+import { loggerOptions } from './lib/logger.js';
 import type { Database } from './db/client.js';
 import healthRoutes from './modules/health/health.routes.js';
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
@@ -22,14 +23,6 @@ export interface BuildAppOptions {
   database: Database;
   /** The server passes its own pino logger so that start-up and request lines share it. */
   loggerInstance?: FastifyBaseLogger;
-}
-
-export function loggerOptions(config: Config): Exclude<FastifyServerOptions['logger'], boolean | undefined> {
-  return {
-    level: config.logLevel,
-    // Never log credentials: cookies, authorisation headers, or passwords in bodies.
-    redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.token'],
-  };
 }
 
 export async function buildApp(options: BuildAppOptions) {

