@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { loggerOptions } from './lib/logger.js';
 import type { Database } from './db/client.js';
+import type { JobRunner } from './modules/jobs/jobs.js';
 import healthRoutes from './modules/health/health.routes.js';
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
 import databasePlugin from './plugins/database.js';
@@ -21,6 +22,8 @@ import viewPlugin from './plugins/view.js';
 export interface BuildAppOptions {
   config: Config;
   database: Database;
+  /** Sends jobs (mail, indexing, scheduled publishing); the server's runner, or a sender in tests. */
+  jobs: JobRunner;
   /** The server passes its own pino logger so that start-up and request lines share it. */
   loggerInstance?: FastifyBaseLogger;
 }
@@ -32,12 +35,11 @@ export async function buildApp(options: BuildAppOptions) {
     genReqId: () => randomUUID(),
     trustProxy: config.trustProxy,
     // Query strings and path parameters are bounded: longer ones get a clear 4xx, not work.
-    maxParamLength: 200,
     bodyLimit: 1024 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await app.register(databasePlugin, { database });
+  await app.register(databasePlugin, { database, jobs: options.jobs });
   await app.register(securityPlugin, { config });
   await app.register(viewPlugin, { config });
   await app.register(errorsPlugin);

@@ -38,6 +38,14 @@ export interface Config {
   workerInProcess: boolean;
   trustProxy: boolean;
   rateLimitPerMinute: number;
+  /** Signs session and CSRF cookies; shared by every instance. Unset: a secret kept in DATA_DIR. */
+  sessionSecret: string | undefined;
+  mail: {
+    /** SMTP server (smtp:// or smtps://, credentials in the URL). Unset: .eml files in DATA_DIR/outbox. */
+    smtpUrl: string | undefined;
+    /** The From address of every message, e.g. "Opportunity Portal <opportunities@example.gov.uk>". */
+    from: string;
+  };
   brand: {
     serviceName: string;
     councilName: string;
@@ -131,6 +139,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const sessionSecret = read(env, 'SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'at least 32 characters (e.g. `openssl rand -base64 48`)', '(hidden)');
   const dataDir = path.resolve(read(env, 'DATA_DIR') ?? './var');
 
   return {
@@ -146,6 +156,11 @@ export function loadConfig(env: Env = process.env): Config {
     workerInProcess: boolean(env, 'WORKER_IN_PROCESS', true),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    sessionSecret,
+    mail: {
+      smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: mailFrom(env),
+    },
     brand: {
       serviceName: read(env, 'SERVICE_NAME') ?? 'Opportunity Portal',
       councilName: read(env, 'COUNCIL_NAME') ?? 'Demo Borough Council',
@@ -156,6 +171,13 @@ export function loadConfig(env: Env = process.env): Config {
     localPostcodeDistricts,
     timeZone: 'Europe/London',
   };
+}
+
+function mailFrom(env: Env): string {
+  const raw = read(env, 'MAIL_FROM') ?? 'Opportunity Portal <opportunities@localhost>';
+  const address = /<([^<>]+)>\s*$/.exec(raw)?.[1] ?? raw;
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address)) throw new ConfigError('MAIL_FROM', 'an email address, optionally with a name: "Name <address@example.gov.uk>"', raw);
+  return raw;
 }
 
 /** Load `.env` from the working directory when it exists (real environment variables win). */

@@ -32,7 +32,7 @@ try {
   const jobs = config.workerInProcess ? await startJobs({ database, config, logger }) : await startJobSender({ database, config, logger });
   lifecycle.onShutdown(() => jobs.stop());
 
-  const app = await buildApp({ config, database, loggerInstance: logger });
+  const app = await buildApp({ config, database, jobs, loggerInstance: logger });
   lifecycle.onShutdown(() => app.close());
   const address = await app.listen({ port: config.port, host: config.host });
   const port = new URL(address).port;

@@ -1,5 +1,8 @@
 // Run by tap before the test files: start the suite's PostgreSQL and migrate the template once.
 import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { startJobSender } from '../src/modules/jobs/jobs.js';
 import { connect } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { databaseUrl, startTestCluster, TEMPLATE_DATABASE } from './support/test-cluster.js';
@@ -16,4 +19,7 @@ await admin.end();
 
 const template = connect(databaseUrl(info.adminUrl, TEMPLATE_DATABASE));
 await runMigrations(template);
+// Install pg-boss's schema and queues in the template too, so each test's copy starts its job runner quickly.
+const jobs = await startJobSender({ database: template, config: loadConfig({ NODE_ENV: 'test' }), logger: pino({ level: 'silent' }) });
+await jobs.stop();
 await template.close();

@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { pino } from 'pino';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { connect, type Database } from '../src/db/client.js';
+import { startJobSender, type JobRunner } from '../src/modules/jobs/jobs.js';
 import { databaseUrl, readTestClusterInfo, TEMPLATE_DATABASE, uniqueDatabaseName } from './support/test-cluster.js';
 
 /** The slice of a tap test the helpers need (keeps them usable from any tap version). */
@@ -47,6 +49,7 @@ export function testConfig(t: TestContext, env: Record<string, string> = {}): Co
 
 export interface TestApp {
   app: App;
+  jobs: JobRunner;
   database: Database;
   config: Config;
 }
@@ -54,8 +57,12 @@ export interface TestApp {
 export async function buildTestApp(t: TestContext, options: { env?: Record<string, string>; database?: Database } = {}): Promise<TestApp> {
   const config = testConfig(t, options.env);
   const database = options.database ?? (await createTestDatabase(t));
-  const app = await buildApp({ config, database });
-  t.teardown(() => app.close());
+  const jobs = await startJobSender({ database, config, logger: pino({ level: 'silent' }) });
+  const app = await buildApp({ config, database, jobs });
+  t.teardown(async () => {
+    await app.close();
+    await jobs.stop();
+  });
   await app.ready();
-  return { app, database, config };
+  return { app, jobs, database, config };
 }

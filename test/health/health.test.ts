@@ -1,4 +1,5 @@
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
 import { connect } from '../../src/db/client.js';
 import { buildTestApp } from '../helper.js';
 
@@ -20,8 +21,10 @@ t.test('GET /health/ready checks the database', async (t) => {
 });
 
 t.test('GET /health/ready reports a database that is down with 503', async (t) => {
+  const { config, jobs } = await buildTestApp(t);
   // Port 1 on loopback has nothing listening: the round-trip fails at once.
-  const { app } = await buildTestApp(t, { database: connect('postgres://postgres@127.0.0.1:1/none') });
+  const app = await buildApp({ config, jobs, database: connect('postgres://postgres@127.0.0.1:1/none') });
+  t.teardown(() => app.close());
   const res = await app.inject('/health/ready');
   t.equal(res.statusCode, 503);
   const body = res.json();
