@@ -9,6 +9,7 @@ import { loggerOptions } from '../src/lib/logger.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { startJobs } from '../src/modules/jobs/jobs.js';
+import { closeMail } from '../src/modules/mail/mail.service.js';
 import { handleShutdownSignals, readConfigOrExit } from '../src/lib/process.js';
 
 const config = readConfigOrExit();
@@ -22,6 +23,8 @@ try {
 
   await runMigrations(database);
   const jobs = await startJobs({ database, config, logger });
+  // Steps run in reverse: the jobs stop first, then the SMTP pool closes.
+  lifecycle.onShutdown(async () => closeMail());
   lifecycle.onShutdown(() => jobs.stop());
   logger.info({ queues: jobs.queues }, 'Opportunity Portal worker is running');
 } catch (error) {

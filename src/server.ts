@@ -12,6 +12,7 @@ import { loggerOptions } from './lib/logger.js';
 import { handleShutdownSignals, readConfigOrExit } from './lib/process.js';
 import { hasAnyData, loadDemoData } from './modules/demo/demo-data.js';
 import { startJobs, startJobSender } from './modules/jobs/jobs.js';
+import { closeMail } from './modules/mail/mail.service.js';
 
 const config = readConfigOrExit();
 const logger = pino(loggerOptions(config));
@@ -30,6 +31,8 @@ try {
   }
 
   const jobs = config.workerInProcess ? await startJobs({ database, config, logger }) : await startJobSender({ database, config, logger });
+  // Steps run in reverse: the jobs stop first, then the SMTP pool closes.
+  lifecycle.onShutdown(async () => closeMail());
   lifecycle.onShutdown(() => jobs.stop());
 
   const app = await buildApp({ config, database, jobs, loggerInstance: logger });

@@ -4,5 +4,6 @@
  */
 import { closeExpiredJob, publishDueJob } from './handlers/opportunities.jobs.js';
 import type { JobDefinition } from './job-definition.js';
+import { mailSendJob } from '../mail/mail.jobs.js';
 
-export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob];
+export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob, mailSendJob];

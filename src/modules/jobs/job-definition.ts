@@ -10,8 +10,14 @@ import type PgBoss from 'pg-boss';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 
-/** Options for enqueueing a job, e.g. `{ startAfter: publishAt }` or `{ singletonKey }`. */
-export type JobSendOptions = Omit<PgBoss.SendOptions, 'db'>;
+/** pg-boss's schema, in the portal's database. */
+export const JOB_SCHEMA = 'pgboss';
+
+/**
+ * Options for enqueueing a job, e.g. `{ startAfter: publishAt }` or `{ singletonKey }`; `db` runs
+ * the insert on the caller's transaction (see queueSqlInTransaction in src/modules/jobs/transaction.ts).
+ */
+export type JobSendOptions = PgBoss.SendOptions;
 
 /** Enqueues a job on one of the catalogue's queues. Returns the job id, or null when a singleton/throttle option suppressed it. */
 export type SendJob = (name: string, data?: object, options?: JobSendOptions) => Promise<string | null>;

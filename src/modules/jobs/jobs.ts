@@ -19,7 +19,9 @@ import type { Database } from '../../db/client.js';
 import { jobCatalogue } from './catalogue.js';
 import type { JobDefinition, JobSendOptions, QueueSettings, SendJob } from './job-definition.js';
 
-export const JOB_SCHEMA = 'pgboss';
+import { JOB_SCHEMA } from './job-definition.js';
+
+export { JOB_SCHEMA };
 
 /** For jobs that do not say otherwise: a few retries, 30 s, 60 s, 120 s apart (with jitter). */
 const DEFAULT_QUEUE_SETTINGS: QueueSettings = { retryLimit: 3, retryDelay: 30, retryBackoff: true };
