@@ -6,3 +6,6 @@ export * from '../modules/cpv/cpv.table.js';
 export * from '../modules/opportunities/opportunities.table.js';
 export * from '../modules/search/search.table.js';
 export * from '../modules/audit/audit.table.js';
+export * from '../modules/accounts/sessions.table.js';
+export * from '../modules/accounts/tokens.table.js';
+export * from '../modules/security/rate-limits.table.js';
