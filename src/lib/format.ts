@@ -69,8 +69,11 @@ export function timeLeft(deadline: Date | string | null | undefined, now: Date =
   return `${days} days left`;
 }
 
+// en-CA formats as YYYY-MM-DD. Built once: constructing an Intl formatter costs ~0.4 ms.
+const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+
 function londonDayNumber(d: Date): number {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const parts = dayFormat.format(d);
   return Math.round(Date.parse(`${parts}T00:00:00Z`) / 86_400_000);
 }
 

@@ -1,5 +1,373 @@
-import type { FastifyPluginAsync } from 'fastify';
+/**
+ * The public pages: the home page, the list of opportunities and one opportunity. They read the
+ * latest release of each opportunity (what the public was shown), never the working copy.
+ *
+ * Bad input gets a clear 4xx: `page` is validated by the route schema (a 400 page naming the
+ * problem), an `:id` that is not a published opportunity is a 404, unknown query parameters are
+ * dropped (additionalProperties: false), and an over-long address is a 414.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { Type } from 'typebox';
 import type { Config } from '../../config.js';
+import { AppError, BadRequestError, NotFoundError } from '../../errors.js';
+import * as format from '../../lib/format.js';
+import { renderMarkdown } from '../../lib/markdown.js';
+import {
+  countByStage,
+  findLatest,
+  latestOpen,
+  listLatest,
+  PAGE_SIZE,
+  PUBLIC_STAGES,
+  type LatestRelease,
+  type OpportunitySummary,
+  type PublicStage,
+} from './opportunities.repository.js';
+import type { PublicAwardSupplier, PublicOpportunity } from './opportunities.snapshot.js';
+import type { MainCategory, Procedure, Reservation } from './opportunities.table.js';
 
-const opportunityRoutes: FastifyPluginAsync<{ config: Config }> = async () => {};
+export const MAX_PAGE = 10_000;
+/** Postgres `integer` ids: anything larger cannot be an opportunity. */
+const MAX_ID = 2_147_483_647;
+/** Longer addresses than any page of ours needs are refused before any work is done. */
+const MAX_URL_LENGTH = 2048;
+const HOME_LATEST = 5;
+const NOT_PUBLISHED = 'There is no published opportunity at this address. If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.';
+
+// ---- Plain words -------------------------------------------------------------------------------
+
+export interface Tag {
+  text: string;
+  classes: string;
+}
+
+/** Stage names and tag colours, in the order a contract moves through them. */
+export const STAGES: Record<PublicStage, { label: string; description: string; classes: string }> = {
+  pipeline: { label: 'Pipeline', description: 'Contracts the buyer expects to tender in future', classes: 'govuk-tag--grey' },
+  planned: { label: 'Planned', description: 'Being planned: buyers want to hear from suppliers', classes: 'govuk-tag--purple' },
+  open: { label: 'Open', description: 'Open for bids now', classes: 'govuk-tag--green' },
+  closed: { label: 'Closed', description: 'Bids are being assessed', classes: 'govuk-tag--orange' },
+  awarded: { label: 'Awarded', description: 'The contract has been awarded', classes: 'govuk-tag--teal' },
+  cancelled: { label: 'Cancelled', description: 'The buyer stopped the process', classes: 'govuk-tag--red' },
+};
+
+export const PROCEDURES: Record<Procedure, string> = {
+  open: 'Open procedure: any supplier can bid',
+  competitive_flexible: 'Competitive flexible procedure: the buyer sets the stages',
+  below_threshold_open: 'Open to any supplier (lower-value contract)',
+  request_for_quotation: 'Request for quotes',
+  framework_call_off: 'Call-off from a framework: only suppliers on the framework can bid',
+  direct_award: 'Direct award to a chosen supplier',
+  other: 'Other',
+};
+
+export const MAIN_CATEGORIES: Record<MainCategory, string> = {
+  goods: 'Goods (buying things)',
+  services: 'Services (work done for the buyer)',
+  works: 'Works (building or construction)',
+};
+
+export const RESERVATIONS: Record<Reservation, string> = {
+  none: 'No: any supplier can bid',
+  local: 'Yes: only local suppliers can bid',
+  sme: 'Yes: only small and medium-sized businesses can bid',
+  vcse: 'Yes: only charities, social enterprises and other voluntary or community organisations can bid',
+};
+
+const SME_SIZES = new Set(['micro', 'small', 'medium']);
+
+export function stageTags(stage: PublicOpportunity['stage'], cancelled: boolean): Tag[] {
+  const tags: Tag[] = [{ text: STAGES[stage].label, classes: STAGES[stage].classes }];
+  if (cancelled) tags.push({ text: STAGES.cancelled.label, classes: STAGES.cancelled.classes });
+  return tags;
+}
+
+/** "£10,000 to £50,000 (excluding VAT)", or "Not given". */
+export function valueText(value: PublicOpportunity['value']): string {
+  const range = format.moneyRange(value.minPence, value.maxPence);
+  if (!range) return 'Not given';
+  return `${range.charAt(0).toUpperCase()}${range.slice(1)} (${value.includesVat ? 'including' : 'excluding'} VAT)`;
+}
+
+/** Only http(s) and mailto links from stored data become links; anything else is shown as text. */
+export function safeUrl(url: string | null | undefined): string | null {
+  return url && /^(https?:\/\/|mailto:)/i.test(url.trim()) ? url.trim() : null;
+}
+
+export function supplierTags(supplier: PublicAwardSupplier): Tag[] {
+  const tags: Tag[] = [];
+  if (supplier.local) tags.push({ text: 'Local', classes: 'govuk-tag--green' });
+  if (supplier.size && SME_SIZES.has(supplier.size)) tags.push({ text: 'Small or medium business', classes: 'govuk-tag--teal' });
+  if (supplier.vcse) tags.push({ text: 'Charity or social enterprise', classes: 'govuk-tag--purple' });
+  return tags;
+}
+
+// ---- View models -------------------------------------------------------------------------------
+
+export interface ListItem {
+  href: string;
+  title: string;
+  buyerName: string;
+  summary: string;
+  tags: Tag[];
+  value: string;
+  closing: { iso: string; text: string; timeLeft: string } | null;
+  published: { iso: string; text: string };
+}
+
+/** One opportunity in a list (views/partials/opportunity-list.eta). */
+export function toListItem(item: OpportunitySummary, now: Date = new Date()): ListItem {
+  const showClosing = item.tenderDeadline && item.stage === 'open' && !item.cancelled;
+  return {
+    href: `/opportunities/${item.id}`,
+    title: item.title,
+    buyerName: item.buyerName,
+    summary: item.summary,
+    tags: stageTags(item.stage, item.cancelled),
+    value: valueText(item.value),
+    closing: showClosing ? { iso: format.iso(item.tenderDeadline), text: format.dateTime(item.tenderDeadline), timeLeft: format.timeLeft(item.tenderDeadline, now) } : null,
+    published: { iso: format.iso(item.firstPublishedAt), text: format.date(item.firstPublishedAt) },
+  };
+}
+
+function listHref(stage: PublicStage | undefined, page: number): string {
+  const query = new URLSearchParams();
+  if (stage) query.set('stage', stage);
+  if (page > 1) query.set('page', String(page));
+  const qs = query.toString();
+  return qs ? `/opportunities?${qs}` : '/opportunities';
+}
+
+/**
+ * GOV.UK pagination: first and last page, the current page and its neighbours, with ellipses
+ * for the gaps ("1 … 4 5 6 … 20").
+ */
+export function paginationParams(page: number, totalPages: number, href: (page: number) => string) {
+  if (totalPages <= 1) return null;
+  const numbers = [...new Set([1, page - 1, page, page + 1, totalPages])].filter((n) => n >= 1 && n <= totalPages).sort((a, b) => a - b);
+  const items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[] = [];
+  numbers.forEach((n, index) => {
+    if (index > 0 && n - numbers[index - 1]! > 1) items.push({ ellipsis: true });
+    items.push({ number: n, href: href(n), current: n === page });
+  });
+  return {
+    previous: page > 1 ? { href: href(page - 1) } : null,
+    next: page < totalPages ? { href: href(page + 1) } : null,
+    items,
+    landmarkLabel: 'Pages of opportunities',
+  };
+}
+
+/** A date or time for `<time>`: machine-readable and shown in Europe/London. */
+export interface When {
+  iso: string;
+  text: string;
+}
+
+function when(value: Date | string | null | undefined, withTime: boolean): When | null {
+  if (!value) return null;
+  return { iso: format.iso(value), text: withTime ? format.dateTime(value) : format.date(value) };
+}
+
+const moneyOrNotGiven = (pence: number | null) => (pence !== null ? format.money(pence) : 'Not given');
+
+/**
+ * What the detail page shows that does not depend on the time of the request: Markdown rendered,
+ * dates formatted, words chosen. A release never changes, so this is computed once per release
+ * and kept (see DetailCache); only "time left" is worked out per request.
+ */
+export function buildDetail(latest: LatestRelease) {
+  const o = latest.snapshot;
+  const amended = latest.history.some((r) => r.sequence > 1);
+  return {
+    o,
+    releaseId: latest.release.releaseId,
+    tags: stageTags(o.stage, o.cancelled),
+    descriptionHtml: renderMarkdown(o.description),
+    value: valueText(o.value),
+    procedure: PROCEDURES[o.procedure],
+    mainCategory: MAIN_CATEGORIES[o.mainCategory],
+    reservation: RESERVATIONS[o.reservation],
+    dates: {
+      engagementEvent: when(o.dates.engagementEventAt, true),
+      questions: when(o.dates.questionsDeadline, true),
+      tender: when(o.dates.tenderDeadline, true),
+      expectedAward: when(o.dates.expectedAwardDate, false),
+      contractStart: when(o.dates.contractStart, false),
+      contractEnd: when(o.dates.contractEnd, false),
+    },
+    lots: o.lots.map((lot) => ({ ...lot, value: moneyOrNotGiven(lot.valuePence) })),
+    responseUrl: safeUrl(o.response.url),
+    officialNoticeUrl: safeUrl(o.officialNotice.url),
+    buyerWebsite: safeUrl(o.buyer.website),
+    buyerAddress: [o.buyer.streetAddress, o.buyer.locality, o.buyer.postcode].filter(Boolean) as string[],
+    source: o.source.name !== 'portal' ? sourceLine(o.source) : null,
+    awards: o.awards.map((award) => ({
+      heading: award.lotNumber !== null ? `Lot ${award.lotNumber}${award.lotTitle ? `: ${award.lotTitle}` : ''}` : 'The whole contract',
+      awardedOn: when(award.awardedOn, false),
+      value: award.valuePence !== null ? format.money(award.valuePence) : null,
+      contractStart: when(award.contractStart, false),
+      contractEnd: when(award.contractEnd, false),
+      socialValueCommitments: award.socialValueCommitments,
+      suppliers: award.suppliers.map((supplier) => ({ name: supplier.name, value: moneyOrNotGiven(supplier.valuePence), tags: supplierTags(supplier) })),
+    })),
+    published: when(o.firstPublishedAt, false)!,
+    updated: amended ? when(latest.release.publishedAt, false) : null,
+    history: latest.history
+      .map((r) => ({
+        ...when(r.publishedAt, true)!,
+        note: r.changeNote ?? (r.sequence === 1 ? 'First published' : describeTags(r.tags)),
+        updated: r.sequence > 1,
+      }))
+      .reverse(),
+  };
+}
+
+function describeTags(tags: string[]): string {
+  if (tags.includes('tenderCancellation')) return 'Cancelled';
+  if (tags.includes('award')) return 'Contract awarded';
+  if (tags.includes('tenderUpdate')) return 'Closed for bids';
+  if (tags.includes('tender')) return 'Open for bids';
+  return 'Updated';
+}
+
+const SOURCE_NAMES: Record<string, string> = {
+  'contracts-finder': 'Contracts Finder',
+  contracts_finder: 'Contracts Finder',
+  contractsfinder: 'Contracts Finder',
+  'find-a-tender': 'Find a Tender',
+};
+
+function sourceLine(source: PublicOpportunity['source']): string {
+  const name = SOURCE_NAMES[source.name] ?? source.name;
+  return `Imported from ${name}${source.id ? `, notice ${source.id}` : ''}.`;
+}
+
+type Detail = ReturnType<typeof buildDetail>;
+
+/** A small least-recently-used cache of detail view models, keyed by release row id. */
+class DetailCache {
+  private readonly entries = new Map<string, Detail>();
+  constructor(private readonly capacity: number) {}
+  get(latest: LatestRelease): Detail {
+    // The publication time guards against a row id being reused after the database is rebuilt.
+    const key = `${latest.release.id}:${latest.release.publishedAt.getTime()}`;
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const built = buildDetail(latest);
+    this.entries.set(key, built);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return built;
+  }
+}
+
+/** Parses an `:id` segment; anything but a canonical positive integer id is not a page. */
+export function parseId(raw: string): number | null {
+  if (!/^[1-9]\d{0,9}$/.test(raw)) return null;
+  const id = Number(raw);
+  return id <= MAX_ID ? id : null;
+}
+
+// ---- Validation messages ------------------------------------------------------------------------
+
+const PARAMETER_PROBLEMS: Record<string, string> = {
+  page: `The page number must be a whole number from 1 to ${format.count(MAX_PAGE)}.`,
+  stage: `The stage must be one of: ${PUBLIC_STAGES.join(', ')}.`,
+};
+
+/** Turns schema errors into one sentence per parameter, shown on the 400 page. */
+function describeQueryErrors(errors: FastifySchemaValidationError[]): Error {
+  const names = [...new Set(errors.map((e) => e.instancePath.replace(/^\//, '')))];
+  const sentences = names.map((name) => PARAMETER_PROBLEMS[name] ?? `The "${name}" part of the address is not valid.`);
+  return new BadRequestError(`${sentences.join(' ')} Check the address, or go back to the list of opportunities.`, 'invalid_query');
+}
+
+// ---- Routes -------------------------------------------------------------------------------------
+
+const listQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+    stage: Type.Optional(Type.Enum(PUBLIC_STAGES)),
+  },
+  { additionalProperties: false },
+);
+const noQuery = Type.Object({}, { additionalProperties: false });
+const idParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+
+const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app) => {
+  const detailCache = new DetailCache(1000);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long', 414, 'The address you followed is too long. Check it, or start again from the home page.');
+  });
+
+  app.get('/', { schema: { querystring: noQuery } }, async (_request, reply) => {
+    const db = app.database.db;
+    const [counts, latest] = await Promise.all([countByStage(db), latestOpen(db, HOME_LATEST)]);
+    const now = new Date();
+    return reply.view('home/index', {
+      title: 'Home',
+      currentPath: '/',
+      page: {
+        stages: PUBLIC_STAGES.filter((s) => s !== 'cancelled').map((s) => ({ ...STAGES[s], count: counts[s], href: listHref(s, 1) })),
+        cancelled: { count: counts.cancelled, href: listHref('cancelled', 1) },
+        latest: latest.map((item) => toListItem(item, now)),
+      },
+    });
+  });
+
+  app.get('/opportunities', { schema: { querystring: listQuery }, schemaErrorFormatter: describeQueryErrors }, async (request, reply) => {
+    const page = request.query.page ?? 1;
+    const stage = request.query.stage;
+    const { items, total } = await listLatest(app.database.db, page, { stage });
+    const totalPages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const filters = [{ text: 'All', href: listHref(undefined, 1), current: !stage }, ...PUBLIC_STAGES.map((s) => ({ text: STAGES[s].label, href: listHref(s, 1), current: s === stage }))];
+    const stageLabel = stage ? STAGES[stage].label.toLowerCase() : null;
+
+    if (items.length === 0 && page > 1) {
+      reply.code(404);
+      return reply.view('opportunities/no-more-results', {
+        title: 'No more opportunities',
+        currentPath: '/opportunities',
+        page: { pageNumber: page, totalPages, firstHref: listHref(stage, 1), lastHref: listHref(stage, totalPages), stageLabel },
+      });
+    }
+    const now = new Date();
+    return reply.view('opportunities/list', {
+      title: page > 1 ? `Opportunities (page ${page} of ${totalPages})` : 'Opportunities',
+      currentPath: '/opportunities',
+      page: {
+        items: items.map((item) => toListItem(item, now)),
+        total,
+        totalPages,
+        from: (page - 1) * PAGE_SIZE + 1,
+        to: (page - 1) * PAGE_SIZE + items.length,
+        stageLabel,
+        filters,
+        pagination: paginationParams(page, totalPages, (n) => listHref(stage, n)),
+      },
+    });
+  });
+
+  app.get('/opportunities/:id', { schema: { params: idParams, querystring: noQuery } }, async (request, reply) => {
+    const id = parseId(request.params.id);
+    const latest = id === null ? null : await findLatest(app.database.db, id);
+    if (!latest) throw new NotFoundError(NOT_PUBLISHED);
+    const detail = detailCache.get(latest);
+    const deadline = detail.o.dates.tenderDeadline;
+    // Page data sits under one key: Eta copies the top-level data into every partial it includes.
+    return reply.view('opportunities/show', {
+      title: detail.o.title,
+      currentPath: `/opportunities/${id}`,
+      section: '/opportunities',
+      page: { ...detail, timeLeft: deadline && detail.o.stage === 'open' && !detail.o.cancelled ? format.timeLeft(deadline) : null },
+    });
+  });
+};
+
 export default opportunityRoutes;

@@ -190,7 +190,7 @@ export const releases = pgTable(
     uniqueIndex('releases_opportunity_sequence_key').on(t.opportunityId, t.sequence),
     uniqueIndex('releases_latest_key').on(t.opportunityId).where(sql`${t.isLatest}`),
     index('releases_latest_newest_idx').on(t.firstPublishedAt.desc(), t.opportunityId.desc()).where(sql`${t.isLatest}`),
-    index('releases_latest_stage_idx').on(t.stage, t.firstPublishedAt.desc()).where(sql`${t.isLatest}`),
+    index('releases_latest_stage_idx').on(t.stage, t.cancelled, t.firstPublishedAt.desc(), t.opportunityId.desc()).where(sql`${t.isLatest}`),
     uniqueIndex('releases_release_id_key').on(t.releaseId),
   ],
 );

@@ -1,0 +1,2 @@
+DROP INDEX "releases_latest_stage_idx";--> statement-breakpoint
+CREATE INDEX "releases_latest_stage_idx" ON "releases" USING btree ("stage","cancelled","first_published_at" DESC NULLS LAST,"opportunity_id" DESC NULLS LAST) WHERE "releases"."is_latest";
