@@ -1,7 +1,8 @@
 /**
  * buildApp(options): the one way to build the portal's Fastify app, used by the server, the
  * worker-less test helper and the benchmarks alike, so tests run with production's options.
- * Plugins load in order: database, security, view, errors, static; then each module's routes.
+ * Plugins load in order: database, security, session (cookies, CSRF, current user), access (who may
+ * use each route), view, errors, static, forms; then each module's routes.
  */
 import { randomUUID } from 'node:crypto';
 import formBody from '@fastify/formbody';
@@ -13,9 +14,11 @@ import type { Database } from './db/client.js';
 import type { JobRunner } from './modules/jobs/jobs.js';
 import healthRoutes from './modules/health/health.routes.js';
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
+import accessPlugin from './plugins/access.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
 import securityPlugin from './plugins/security.js';
+import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
 import viewPlugin from './plugins/view.js';
 
@@ -41,10 +44,12 @@ export async function buildApp(options: BuildAppOptions) {
 
   await app.register(databasePlugin, { database, jobs: options.jobs });
   await app.register(securityPlugin, { config });
+  await app.register(sessionPlugin, { config });
+  await app.register(accessPlugin);
   await app.register(viewPlugin, { config });
   await app.register(errorsPlugin);
   await app.register(staticPlugin);
-  await app.register(formBody);
+  await app.register(formBody, { bodyLimit: 64 * 1024 });
 
   await app.register(healthRoutes);
   await app.register(opportunityRoutes, { config });

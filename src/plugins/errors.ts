@@ -45,6 +45,9 @@ export default fp(
     app.setErrorHandler(async (error: FastifyError, request, reply) => {
       if (error instanceof AppError) return send(request, reply, error.statusCode, error.message, error.code);
       if (error.validation) return send(request, reply, 400, describeValidation(error), 'invalid_request');
+      if (error.code?.startsWith('FST_CSRF_')) {
+        return send(request, reply, 403, 'Your form could not be sent because the page had expired or was opened in another window. Go back, reload the page and try again: nothing has been changed.', 'csrf');
+      }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
         if (status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '60');

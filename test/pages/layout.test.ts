@@ -51,7 +51,7 @@ t.test('a route that throws shows the 500 page with only the reference', async (
     await app.close();
     await jobs.stop();
   });
-  app.get('/boom', async () => {
+  app.get('/boom', { config: { access: 'public' } }, async () => {
     throw new Error('database password is hunter2 at /srv/secret.ts:42');
   });
   await app.ready();

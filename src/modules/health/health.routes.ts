@@ -11,9 +11,9 @@ interface CheckResult {
 }
 
 const healthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/health/live', { schema: { querystring: { type: 'object', additionalProperties: false } } }, async () => ({ status: 'ok' }));
+  app.get('/health/live', { config: { access: 'public' }, schema: { querystring: { type: 'object', additionalProperties: false } } }, async () => ({ status: 'ok' }));
 
-  app.get('/health/ready', { schema: { querystring: { type: 'object', additionalProperties: false } } }, async (_request, reply) => {
+  app.get('/health/ready', { config: { access: 'public' }, schema: { querystring: { type: 'object', additionalProperties: false } } }, async (_request, reply) => {
     const database = await timed(async () => {
       await app.database.pool.query('select 1');
     });

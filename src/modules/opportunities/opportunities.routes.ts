@@ -306,7 +306,7 @@ const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long', 414, 'The address you followed is too long. Check it, or start again from the home page.');
   });
 
-  app.get('/', { schema: { querystring: noQuery } }, async (_request, reply) => {
+  app.get('/', { config: { access: 'public' }, schema: { querystring: noQuery } }, async (_request, reply) => {
     const db = app.database.db;
     const [counts, latest] = await Promise.all([countByStage(db), latestOpen(db, HOME_LATEST)]);
     const now = new Date();
@@ -321,7 +321,7 @@ const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     });
   });
 
-  app.get('/opportunities', { schema: { querystring: listQuery }, schemaErrorFormatter: describeQueryErrors }, async (request, reply) => {
+  app.get('/opportunities', { config: { access: 'public' }, schema: { querystring: listQuery }, schemaErrorFormatter: describeQueryErrors }, async (request, reply) => {
     const page = request.query.page ?? 1;
     const stage = request.query.stage;
     const { items, total } = await listLatest(app.database.db, page, { stage });
@@ -354,7 +354,7 @@ const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     });
   });
 
-  app.get('/opportunities/:id', { schema: { params: idParams, querystring: noQuery } }, async (request, reply) => {
+  app.get('/opportunities/:id', { config: { access: 'public' }, schema: { params: idParams, querystring: noQuery } }, async (request, reply) => {
     const id = parseId(request.params.id);
     const latest = id === null ? null : await findLatest(app.database.db, id);
     if (!latest) throw new NotFoundError(NOT_PUBLISHED);

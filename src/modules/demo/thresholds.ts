@@ -1,0 +1,62 @@
+/**
+ * UK procurement thresholds by date (data/uk-procurement-thresholds.csv, amounts including VAT).
+ * The demo reserves an opportunity for local, SME or VCSE suppliers only below the threshold in
+ * force when it is published, as the Procurement Act 2023 allows.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseCsv } from '../../db/migrate.js';
+import { referenceDataDir } from '../../paths.js';
+
+export type ThresholdKind = 'works' | 'goods_services' | 'light_touch';
+
+interface ThresholdRow {
+  from: string;
+  to: string | null;
+  regime: string;
+  contractType: string;
+  buyerType: string;
+  amountPence: number;
+}
+
+export class Thresholds {
+  constructor(private readonly rows: ThresholdRow[]) {}
+
+  static load(file = path.join(referenceDataDir, 'uk-procurement-thresholds.csv')): Thresholds {
+    const records = parseCsv(readFileSync(file, 'utf8')).slice(1);
+    const rows = records
+      .filter((r) => r.length >= 6 && r[0])
+      .map(([from, to, regime, contractType, buyerType, amount]) => ({
+        from: from!,
+        to: to || null,
+        regime: regime!,
+        contractType: contractType!,
+        buyerType: buyerType!,
+        amountPence: Math.round(Number(amount) * 100),
+      }));
+    return new Thresholds(rows);
+  }
+
+  /** The threshold (pence, including VAT) for a sub-central buyer such as a council, on `date` (YYYY-MM-DD). */
+  subCentral(kind: ThresholdKind, date: string): number {
+    const candidates = this.rows.filter(
+      (r) =>
+        r.regime === 'Procurement Act 2023' &&
+        r.contractType === kind &&
+        (r.buyerType === 'sub_central' || r.buyerType === 'any') &&
+        r.from <= date &&
+        (r.to === null || date <= r.to),
+    );
+    // Before the first dated row, the earliest known amounts are the best guess.
+    const row = candidates[0] ?? this.rows.filter((r) => r.contractType === kind && (r.buyerType === 'sub_central' || r.buyerType === 'any')).sort((a, b) => a.from.localeCompare(b.from))[0];
+    if (!row) throw new Error(`no ${kind} threshold in the thresholds file`);
+    return row.amountPence;
+  }
+
+  /** True when a contract worth `valuePence` (excluding VAT) is below the threshold, so it may be reserved. */
+  belowThreshold(kind: ThresholdKind, valuePence: number | null, date: string): boolean {
+    if (valuePence === null) return false;
+    const withVat = Math.round(valuePence * 1.2);
+    return withVat < this.subCentral(kind, date);
+  }
+}
