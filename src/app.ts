@@ -12,8 +12,12 @@ import type { Config } from './config.js';
 import { loggerOptions } from './lib/logger.js';
 import type { Database } from './db/client.js';
 import type { JobRunner } from './modules/jobs/jobs.js';
+import accountRoutes from './modules/accounts/accounts.routes.js';
+import adminRoutes from './modules/admin/admin.routes.js';
 import healthRoutes from './modules/health/health.routes.js';
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
+import privacyRoutes from './modules/privacy/privacy.routes.js';
+import supplierRoutes from './modules/suppliers/suppliers.routes.js';
 import accessPlugin from './plugins/access.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
@@ -53,6 +57,10 @@ export async function buildApp(options: BuildAppOptions) {
 
   await app.register(healthRoutes);
   await app.register(opportunityRoutes, { config });
+  await app.register(accountRoutes, { config });
+  await app.register(adminRoutes, { config });
+  await app.register(supplierRoutes, { config });
+  await app.register(privacyRoutes, { config });
 
   return app;
 }

@@ -99,10 +99,12 @@ export class Form {
   }
 }
 
-/** Renders a form page: 400 with "Error: " in the title when the form failed, else 200. */
+/**
+ * Renders a form page: 400 when the form failed, else 200. The layout puts "Error: " before the
+ * title when `errors` is not empty; templates show `errors` in the error summary and refill
+ * fields from `values`.
+ */
 export function renderForm(reply: FastifyReply, template: string, data: { title: string; form?: Form; [key: string]: unknown }) {
   const failed = data.form?.failed ?? false;
-  return reply
-    .code(failed ? 400 : 200)
-    .view(template, { ...data, pageTitle: failed ? `Error: ${data.title}` : data.title, errors: data.form?.errors ?? [], values: data.form?.values ?? {} });
+  return reply.code(failed ? 400 : 200).view(template, { ...data, errors: data.form?.errors ?? [], values: data.form?.values ?? {} });
 }
