@@ -209,6 +209,33 @@ export function searchText(snapshot: PublicOpportunity) {
 }
 
 /**
+ * Every search_documents column derived from a snapshot (all but the ids, the vector and
+ * updated_at), in the table's column order: the release writer and the bulk seeder share it.
+ */
+export function searchDocumentFields(snapshot: PublicOpportunity) {
+  const text = searchText(snapshot);
+  return {
+    buyerId: snapshot.buyer.id,
+    title: text.title,
+    summary: text.summary,
+    description: text.description,
+    cpvText: text.cpvText,
+    lotText: text.lotText,
+    buyerName: text.buyerName,
+    stage: snapshot.stage,
+    cancelled: snapshot.cancelled,
+    mainCategory: snapshot.mainCategory,
+    cpvDivisions: text.cpvDivisions,
+    valueMaxPence: snapshot.value.maxPence ?? snapshot.value.minPence,
+    suitableForSme: snapshot.suitableForSme,
+    suitableForVcse: snapshot.suitableForVcse,
+    reservation: snapshot.reservation,
+    tenderDeadline: snapshot.dates.tenderDeadline,
+    firstPublishedAt: snapshot.firstPublishedAt,
+  };
+}
+
+/**
  * The weighted tsvector, as SQL over the search_documents columns: title A, summary and lot
  * titles B, CPV descriptions and buyer C, description D. Used by the release service and the
  * bulk seeder alike.

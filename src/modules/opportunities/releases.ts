@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { buyerOrganisations } from '../buyers/buyers.table.js';
 import { cpvCodes } from '../cpv/cpv.table.js';
 import { searchDocuments } from '../search/search.table.js';
-import { buildSnapshot, ocidFor, SEARCH_VECTOR_SQL, searchText, type PublicAward, type PublicBuyer, type PublicOpportunity } from './opportunities.snapshot.js';
+import { buildSnapshot, ocidFor, SEARCH_VECTOR_SQL, searchDocumentFields, type PublicAward, type PublicBuyer, type PublicOpportunity } from './opportunities.snapshot.js';
 import { awards, awardSuppliers, lots, opportunities, releases, type NoticeStage, type ReleaseTag } from './opportunities.table.js';
 
 export interface Actor {
@@ -165,26 +165,18 @@ export async function writeRelease(tx: DbOrTx, params: WriteReleaseParams): Prom
 }
 
 async function upsertSearchDocument(tx: DbOrTx, releaseRowId: number, snapshot: PublicOpportunity): Promise<void> {
-  const text = searchText(snapshot);
-  const values = {
-    opportunityId: snapshot.id,
+  const fields = searchDocumentFields(snapshot);
+  const updates = {
+    ...fields,
     releaseId: releaseRowId,
-    buyerId: snapshot.buyer.id,
-    ...text,
-    document: sql.raw(`''::tsvector`),
-    stage: snapshot.stage,
-    cancelled: snapshot.cancelled,
-    mainCategory: snapshot.mainCategory,
-    valueMaxPence: snapshot.value.maxPence ?? snapshot.value.minPence,
-    suitableForSme: snapshot.suitableForSme,
-    suitableForVcse: snapshot.suitableForVcse,
-    reservation: snapshot.reservation,
-    tenderDeadline: snapshot.dates.tenderDeadline ? new Date(snapshot.dates.tenderDeadline) : null,
-    firstPublishedAt: new Date(snapshot.firstPublishedAt),
+    tenderDeadline: fields.tenderDeadline ? new Date(fields.tenderDeadline) : null,
+    firstPublishedAt: new Date(fields.firstPublishedAt),
     updatedAt: new Date(),
   };
-  const { opportunityId: _id, ...updates } = values;
-  await tx.insert(searchDocuments).values(values).onConflictDoUpdate({ target: searchDocuments.opportunityId, set: updates });
+  await tx
+    .insert(searchDocuments)
+    .values({ opportunityId: snapshot.id, ...updates, document: sql.raw(`''::tsvector`) })
+    .onConflictDoUpdate({ target: searchDocuments.opportunityId, set: updates });
   // The vector is computed by PostgreSQL from the columns just written, with the shared expression.
   await tx.execute(sql`update search_documents set document = ${sql.raw(SEARCH_VECTOR_SQL)} where opportunity_id = ${snapshot.id}`);
 }
