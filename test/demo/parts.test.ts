@@ -7,7 +7,7 @@ import t from 'tap';
 import { readCpvCsv } from '../../src/db/migrate.js';
 import { areaName, slugify } from '../../src/modules/demo/organisations.js';
 import { Random } from '../../src/modules/demo/random.js';
-import { findPostcode, loadRealNotices, repairText, summarise, toMarkdown } from '../../src/modules/demo/real-notices.js';
+import { findPostcode, loadRealNotices, namesAnotherBody, repairText, summarise, toMarkdown } from '../../src/modules/demo/real-notices.js';
 import { TEMPLATES } from '../../src/modules/demo/templates.js';
 import { Thresholds } from '../../src/modules/demo/thresholds.js';
 import { addMonthsToDate, dayBefore, londonAt, londonDate } from '../../src/modules/demo/time.js';
@@ -81,7 +81,8 @@ t.test('the real notices load with codes that exist and values in pence', async 
   const cpv = await readCpvCsv(path.join(referenceDataDir, 'cpv-2008.csv'));
   const codes = new Set(cpv.map((c) => c.code));
   const notices = loadRealNotices(codes);
-  t.ok(notices.length >= 150, `${notices.length} contracting processes`);
+  t.ok(notices.length >= 100, `${notices.length} contracting processes`);
+  t.notOk(notices.some((n) => namesAnotherBody(`${n.title}\n${n.description}`, undefined)), 'none names another public body');
   t.equal(new Set(notices.map((n) => n.ocid)).size, notices.length, 'one per ocid');
   t.ok(notices.every((n) => n.cpvCodes.length > 0 && n.cpvCodes.every((c) => codes.has(c))));
   t.ok(notices.every((n) => [n.valueMinPence, n.valueMaxPence].every((v) => v === null || (Number.isInteger(v) && v >= 100))));
@@ -121,4 +122,11 @@ t.test('names for the configured council', async (t) => {
   t.equal(areaName('Harbourside City Council'), 'Harbourside');
   t.equal(areaName('Council'), 'Council');
   t.equal(slugify('Hartley & Mistry Solicitors LLP'), 'hartley-mistry-solicitors-llp');
+});
+
+t.test('notices naming another public body are left out of the demo', async (t) => {
+  t.ok(namesAnotherBody('Mole Valley District Council - Tenancy Sustainment Service', undefined));
+  t.ok(namesAnotherBody('Services for the London Borough of Merton', 'London Borough of Merton'));
+  t.ok(namesAnotherBody('Stewarding with Durham Constabulary', undefined));
+  t.notOk(namesAnotherBody('The Council invites tenders for grounds maintenance', undefined), 'a generic "the Council" is fine');
 });

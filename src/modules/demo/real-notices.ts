@@ -211,6 +211,13 @@ function sizeOf(scale: string | undefined): SupplierSize | null {
  * Reads the sample: one RealNotice per contracting process (ocid), from its latest release.
  * `cpvCodes` is the set of codes in cpv_codes; codes outside it (or with a check digit) are dropped.
  */
+const NAMED_PUBLIC_BODY = /\b[A-Z][\w'&-]*(?: [A-Z][\w'&-]*)* (?:County|District|Borough|City|Metropolitan|Town|Parish|Combined) (?:Council|Authority)\b|\bNHS\b|\bUniversity\b|\bConstabulary\b|\bFire and Rescue\b/;
+
+export function namesAnotherBody(text: string, buyerName: string | undefined): boolean {
+  if (buyerName && buyerName.length > 3 && text.toLowerCase().includes(buyerName.toLowerCase())) return true;
+  return NAMED_PUBLIC_BODY.test(text);
+}
+
 export function loadRealNotices(cpvCodes: ReadonlySet<string>, file = REAL_NOTICES_FILE): RealNotice[] {
   const { releases } = JSON.parse(readFileSync(file, 'utf8')) as { releases: OcdsRelease[] };
   const byOcid = new Map<string, OcdsRelease[]>();
@@ -229,6 +236,10 @@ export function loadRealNotices(cpvCodes: ReadonlySet<string>, file = REAL_NOTIC
     const title = repairText(tender.title ?? '').replace(/\n/g, ' ');
     const text = repairText(tender.description ?? '') || title;
     if (!title) continue;
+    // The demo shows these notices under the demo's own buyers: leave out those that name the real
+    // buyer or another public body, which would read as the wrong organisation's contract.
+    const buyerName = (latest.parties ?? []).find((p) => p.roles?.includes('buyer'))?.name;
+    if (namesAnotherBody(`${title}\n${text}`, buyerName)) continue;
 
     const codes = [tender.classification?.id, ...(tender.additionalClassifications ?? []).map((c) => c.id)]
       // OCDS sometimes carries the check digit ("77310000-6"): the first eight digits are the code.
