@@ -110,7 +110,10 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
 
 /** Hide credentials in a URL before it is shown in an error message. */
 function redact(raw: string): string {
-  return raw.replace(/\/\/([^/@]*)@/, '//***@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+  const at = raw.lastIndexOf('@');
+  const rest = at === -1 ? raw.slice(scheme.length) : `***@${raw.slice(at + 1)}`;
+  return `${scheme}${rest}`.replace(/(password=)[^&]*/gi, '$1***');
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

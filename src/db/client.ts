@@ -46,6 +46,9 @@ export function connect(connectionString: string, embedded?: EmbeddedCluster, po
   const pool = new pg.Pool({ connectionString, max: poolSize });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
+  // Only idle clients have the pool's listener: a checked-out client whose connection the server
+  // drops would emit an unhandled 'error' and crash the process; its next statement fails instead.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema });
   let closed = false;
   return {
@@ -56,7 +59,11 @@ export function connect(connectionString: string, embedded?: EmbeddedCluster, po
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      // pool.end() waits for every checked-out client; drizzle-orm 0.45 never releases one whose
+      // BEGIN failed (drizzle-team/drizzle-orm#6023). Wait a bounded time, then stop the database.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pool.end(), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
       await embedded?.stop();
     },
   };

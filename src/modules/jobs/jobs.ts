@@ -147,6 +147,11 @@ export async function startJobs(options: StartJobsOptions): Promise<JobRunner> {
           // finish too, and the result writes land, before the connections close.
           await Promise.race([Promise.allSettled(running), sleep(stopTimeoutMs, undefined, { ref: false })]);
           await nextTurn();
+        } catch (error) {
+          // The database may be going away at the same moment (Ctrl-C signals the whole process
+          // group, PostgreSQL included): what is unfinished stays queued and is retried later.
+          if (!isDatabaseGone(error)) throw error;
+          logger.warn(`job runner stopped while the database was shutting down: ${(error as Error).message}`);
         } finally {
           await connection.close();
         }
@@ -155,6 +160,12 @@ export async function startJobs(options: StartJobsOptions): Promise<JobRunner> {
       return stopping;
     },
   };
+}
+
+/** PostgreSQL shutting down (57P01 admin shutdown, 57P03 cannot connect now) or the pool already ended. */
+function isDatabaseGone(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === '57P01' || code === '57P03' || /pool after calling end|Connection terminated/i.test((error as Error)?.message ?? '');
 }
 
 /** A runner that only sends jobs: for web instances when `npm run worker` does the work. */
