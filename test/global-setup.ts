@@ -1,11 +1,15 @@
 // Run by tap before the test files: start the suite's PostgreSQL and migrate the template once.
 import pg from 'pg';
 import { pino } from 'pino';
+import { buildAssets } from '../scripts/build-assets.js';
 import { loadConfig } from '../src/config.js';
 import { startJobSender } from '../src/modules/jobs/jobs.js';
 import { connect } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { databaseUrl, startTestCluster, TEMPLATE_DATABASE } from './support/test-cluster.js';
+
+// Build the stylesheet and scripts once, before test files that serve them run in parallel.
+await buildAssets(loadConfig({ NODE_ENV: 'test' }), { ifMissing: true });
 
 const info = await startTestCluster();
 const admin = new pg.Client({ connectionString: info.adminUrl });
