@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { buyerOrganisations } from '../buyers/buyers.table.js';
 import { suppliers } from '../suppliers/suppliers.table.js';
@@ -56,4 +56,53 @@ export async function findCurrentUser(db: DbOrTx, userId: number): Promise<Curre
       .sort((a, b) => a.buyerName.localeCompare(b.buyerName)),
     suppliers: rows.filter((r) => r.supplierId !== null).map((r) => ({ supplierId: r.supplierId!, supplierName: r.supplierName ?? '' })),
   };
+}
+
+export type UserRow = typeof users.$inferSelect;
+
+/** An account that has not been erased, by email (case-insensitively). */
+export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRow | undefined> {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.erasedAt)));
+  return user;
+}
+
+/** An account that has not been erased, by id. */
+export async function findUserById(db: DbOrTx, userId: number): Promise<UserRow | undefined> {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.erasedAt)));
+  return user;
+}
+
+/**
+ * Inserts a user unless the email is taken (by any account, erased or not: the unique index
+ * decides, so two registrations racing for one address cannot both win). Undefined when taken.
+ */
+export async function insertUserIfNew(db: DbOrTx, values: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
+  const [user] = await db.insert(users).values(values).onConflictDoNothing().returning();
+  return user;
+}
+
+export async function updateUser(
+  db: DbOrTx,
+  userId: number,
+  changes: Partial<Pick<UserRow, 'email' | 'name' | 'passwordHash' | 'emailVerifiedAt'>>,
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ ...changes, updatedAt: new Date() })
+    .where(eq(users.id, userId));
+}
+
+/** Whether an account other than `userId` already has this email (case-insensitively, erased ones included). */
+export async function emailTakenByAnother(db: DbOrTx, email: string, userId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, ne(users.id, userId)));
+  return row !== undefined;
 }
