@@ -5,5 +5,6 @@
 import { closeExpiredJob, publishDueJob } from './handlers/opportunities.jobs.js';
 import type { JobDefinition } from './job-definition.js';
 import { mailSendJob } from '../mail/mail.jobs.js';
+import { pruneExpiredPersonalDataJob } from '../privacy/privacy.jobs.js';
 
-export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob, mailSendJob];
+export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob, mailSendJob, pruneExpiredPersonalDataJob];
