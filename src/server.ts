@@ -10,6 +10,7 @@ import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { loggerOptions } from './lib/logger.js';
 import { handleShutdownSignals, readConfigOrExit } from './lib/process.js';
+import { demoAccountsBanner } from './modules/demo/demo-accounts.js';
 import { hasAnyData, loadDemoData } from './modules/demo/demo-data.js';
 import { startJobs, startJobSender } from './modules/jobs/jobs.js';
 import { closeMail } from './modules/mail/mail.service.js';
@@ -39,7 +40,13 @@ try {
   lifecycle.onShutdown(() => app.close());
   const address = await app.listen({ port: config.port, host: config.host });
   const port = new URL(address).port;
-  logger.info(`Opportunity Portal is running at ${config.port === 0 ? `http://localhost:${port}` : config.publicUrl}`);
+  const url = config.port === 0 ? `http://localhost:${port}` : config.publicUrl;
+  logger.info(`Opportunity Portal is running at ${url}`);
+  // Demo mode only: the demo accounts and their shared password (DESIGN.md, "Logs": the one exception).
+  if (database.embedded && config.seedDemoData) {
+    const banner = await demoAccountsBanner(database.db, url);
+    if (banner) console.log(banner);
+  }
 } catch (error) {
   logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
   await lifecycle.shutdown('start-up failure', 1);

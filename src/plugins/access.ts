@@ -32,7 +32,8 @@ declare module 'fastify' {
   }
 }
 
-const ROLE_RANK: Record<BuyerRole, number> = { viewer: 1, editor: 2, admin: 3 };
+/** Roles in increasing power: a role may do whatever the ones below it may. */
+export const ROLE_RANK: Record<BuyerRole, number> = { viewer: 1, editor: 2, admin: 3 };
 
 export class ForbiddenError extends AppError {
   constructor(message = 'You do not have permission to see this page.') {

@@ -104,7 +104,7 @@ t.test('the public sees consenting suppliers only; search and every filter narro
   t.equal(state('input[name="local"]').attr('checked'), 'checked');
   t.same(state('input[name="size"]:checked').map((_, i) => state(i).attr('value')).get(), ['micro', 'small']);
   t.equal(state('#division option[selected]').attr('value'), '77');
-  t.equal(state('a[href="/suppliers"]').text().trim(), 'Clear filters');
+  t.equal(state('main a[href="/suppliers"]').text().trim(), 'Clear filters');
 });
 
 t.test('bad filter values get a clear 400, never a 500', async (t) => {

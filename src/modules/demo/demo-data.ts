@@ -29,6 +29,7 @@ import {
   type PlannedOpportunity,
   type Scenario,
 } from './compose.js';
+import { insertDemoAccounts } from './demo-accounts.js';
 import type { RealNotice } from './real-notices.js';
 import { checkOut, DEFAULT_SEED, giveBack, hasAnyBuyer, insertOrganisations, prepareSeed } from './seeding.js';
 import { TEMPLATES, type OpportunityTemplate } from './templates.js';
@@ -57,6 +58,7 @@ export async function loadDemoData(database: Database, config: Config, options: 
     await drizzle(client, { schema }).transaction(async (tx) => {
       const organisations = await insertOrganisations(tx, ctx.buyers, ctx.suppliers);
       const buyerIds = organisations.buyers.map((b) => b.id);
+      await insertDemoAccounts(tx, { buyerIds, supplierIds: organisations.supplierIds }, now);
       for (const plan of plans) releaseCount += await writePlan(tx, config.ocidPrefix, plan, buyerIds, organisations.supplierIds);
     });
   } finally {
