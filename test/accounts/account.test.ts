@@ -21,7 +21,7 @@ t.test('the account page links to what the user has: supplier profile, staff are
   t.equal($plain('title').text().split(' – ')[0], 'Your account');
   t.match($plain('#verify-email').text(), /Confirm your email address/, 'an unverified user is asked to verify');
   t.ok($plain('#verify-email form[action="/account/verify-email"]').length, 'with a button to resend');
-  t.notOk($plain('a[href="/supplier"]').length);
+  t.match($plain('a[href="/supplier"]').text(), /Register your organisation as a supplier/, 'a user with no supplier is offered to register one');
   t.notOk($plain('a[href="/manage"]').length);
 
   const $supplier = page(await app.inject({ url: '/account', headers: { cookie: await signInAs(app, supplierUser.email, supplierUser.password) } }));
