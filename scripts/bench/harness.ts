@@ -5,8 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import autocannon from 'autocannon';
+import { freePort } from '../../src/lib/net.js';
+
+export { freePort };
 
 // tsx's loader by absolute URL: children run from a scratch folder (no `.env` to pick up).
 const tsxLoader = import.meta.resolve('tsx');
@@ -113,17 +115,6 @@ export class Child {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls `url` until it answers 200; fails early if the child exits. */

@@ -5,10 +5,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../src/paths.js';
+import { freePort } from '../../src/lib/net.js';
+
+export { freePort };
 
 /** tsx's loader by absolute URL, so the child can run from any working directory (e.g. one with no .env). */
 const tsxLoader = import.meta.resolve('tsx');
@@ -183,18 +185,6 @@ export function spawnServer(options: SpawnOptions = {}): NodeProcess {
 /** `node --import tsx scripts/<name>`, as the npm scripts run them. */
 export function spawnScript(name: string, options: SpawnOptions = {}): NodeProcess {
   return new NodeProcess(path.join(projectRoot, 'scripts', name), [], options);
-}
-
-/** A TCP port nobody listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export function isAlive(pid: number): boolean {

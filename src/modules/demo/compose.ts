@@ -7,6 +7,7 @@
  * stood at each step from `columnsAt`, so the two modes cannot drift apart.
  */
 import type { opportunities, MainCategory, NoticeStage, OpportunityStatus, Procedure, Reservation, ReleaseTag } from '../opportunities/opportunities.table.js';
+import type { PublicAwardSupplier } from '../opportunities/opportunities.snapshot.js';
 import { tagsForStage } from '../opportunities/releases.js';
 import { isLocal, namedSupplier, officer, type AreaContext, type DemoBuyer, type DemoSupplier, type Place } from './organisations.js';
 import type { Random } from './random.js';
@@ -25,18 +26,11 @@ export interface PlannedLot {
   valuePence: number | null;
 }
 
-export interface PlannedAwardSupplier {
+/** An award supplier as planned: a PublicAwardSupplier whose demo supplier is known by key until inserted. */
+export type PlannedAwardSupplier = Omit<PublicAwardSupplier, 'supplierId'> & {
   /** A demo supplier's key (organisations.ts), or null for a supplier known only by name. */
   supplierKey: string | null;
-  name: string;
-  companiesHouseNumber: string | null;
-  charityNumber: string | null;
-  postcode: string | null;
-  size: string | null;
-  local: boolean;
-  vcse: boolean;
-  valuePence: number | null;
-}
+};
 
 export interface PlannedAward {
   lotPosition: number | null;
