@@ -99,12 +99,27 @@ export class Form {
   }
 }
 
+/** `errorFor(field)` for the GOV.UK components' `errorMessage` option: `{ text }` or undefined. */
+export function errorLookup(form: Form | undefined) {
+  return (field: string) => {
+    const message = form?.messageFor(field);
+    return message ? { text: message } : undefined;
+  };
+}
+
 /**
  * Renders a form page: 400 when the form failed, else 200. The layout puts "Error: " before the
- * title when `errors` is not empty; templates show `errors` in the error summary and refill
- * fields from `values`.
+ * title when `errors` is not empty; templates show `errors` in the error summary, each field's
+ * message with `errorFor(field)`, and refill fields from `values`. `currentPath` marks the page's
+ * navigation item.
  */
 export function renderForm(reply: FastifyReply, template: string, data: { title: string; form?: Form; [key: string]: unknown }) {
   const failed = data.form?.failed ?? false;
-  return reply.code(failed ? 400 : 200).view(template, { ...data, errors: data.form?.errors ?? [], values: data.form?.values ?? {} });
+  return reply.code(failed ? 400 : 200).view(template, {
+    currentPath: reply.request.url.split('?')[0],
+    ...data,
+    errorFor: errorLookup(data.form),
+    errors: data.form?.errors ?? [],
+    values: data.form?.values ?? {},
+  });
 }

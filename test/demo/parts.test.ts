@@ -5,7 +5,8 @@
 import path from 'node:path';
 import t from 'tap';
 import { readCpvCsv } from '../../src/db/migrate.js';
-import { areaName, slugify } from '../../src/modules/demo/organisations.js';
+import { slugify } from '../../src/lib/slug.js';
+import { areaName } from '../../src/modules/demo/organisations.js';
 import { Random } from '../../src/modules/demo/random.js';
 import { findPostcode, loadRealNotices, namesAnotherBody, repairText, summarise, toMarkdown } from '../../src/modules/demo/real-notices.js';
 import { TEMPLATES } from '../../src/modules/demo/templates.js';

@@ -6,10 +6,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { Form } from '../../lib/forms.js';
+import { Form, renderForm } from '../../lib/forms.js';
 import { signIn, signOut } from '../../plugins/session.js';
 import type { CurrentUser } from './accounts.repository.js';
-import { renderAccountForm, renderMessage } from './accounts.pages.js';
+import { renderMessage } from './accounts.pages.js';
 import { changeEmailBody, changePasswordBody, emptyBody, noQuery, tokenParams } from './accounts.schemas.js';
 import * as accounts from './accounts.service.js';
 import { linkProblem, passwordHint, readNewPassword } from './auth.routes.js';
@@ -34,7 +34,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
   // ---- Change email ----------------------------------------------------------------------------
 
   app.get('/account/email', { config: { access: 'user' }, schema: { querystring: noQuery } }, async (request, reply) =>
-    renderAccountForm(reply, 'accounts/change-email', { title: 'Change your email address', section: '/account', account: me(request) }),
+    renderForm(reply, 'accounts/change-email', { title: 'Change your email address', section: '/account', account: me(request) }),
   );
 
   app.post('/account/email', { config: { access: 'user' }, schema: { body: changeEmailBody } }, async (request, reply) => {
@@ -44,7 +44,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
     if (email && email === user.email.toLowerCase()) form.error('email', 'Enter a different email address from the one you use now');
     const password = form.string('currentPassword');
     if (password === '') form.error('currentPassword', 'Enter your current password');
-    const page = () => renderAccountForm(reply, 'accounts/change-email', { title: 'Change your email address', section: '/account', form, account: user });
+    const page = () => renderForm(reply, 'accounts/change-email', { title: 'Change your email address', section: '/account', form, account: user });
     if (form.failed) return page();
     if (!(await accounts.reauthenticate(ctx(request), user.id, password))) {
       form.error('currentPassword', WRONG_PASSWORD);
@@ -91,7 +91,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
   // ---- Change password -------------------------------------------------------------------------
 
   app.get('/account/password', { config: { access: 'user' }, schema: { querystring: noQuery } }, async (_request, reply) =>
-    renderAccountForm(reply, 'accounts/change-password', { title: 'Change your password', section: '/account', passwordHint }),
+    renderForm(reply, 'accounts/change-password', { title: 'Change your password', section: '/account', passwordHint }),
   );
 
   app.post('/account/password', { config: { access: 'user' }, schema: { body: changePasswordBody } }, async (request, reply) => {
@@ -101,7 +101,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
     if (current === '') form.error('currentPassword', 'Enter your current password');
     const password = readNewPassword(form, { email: user.email, name: user.name });
     if (!form.messageFor('newPassword') && current !== '' && password === current) form.error('newPassword', 'Your new password must be different from your current password');
-    const page = () => renderAccountForm(reply, 'accounts/change-password', { title: 'Change your password', section: '/account', form, passwordHint });
+    const page = () => renderForm(reply, 'accounts/change-password', { title: 'Change your password', section: '/account', form, passwordHint });
     if (form.failed) return page();
     if (!(await accounts.reauthenticate(ctx(request), user.id, current))) {
       form.error('currentPassword', WRONG_PASSWORD);

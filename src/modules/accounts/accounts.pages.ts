@@ -5,7 +5,6 @@
  */
 import type { FastifyReply } from 'fastify';
 import * as format from '../../lib/format.js';
-import { renderForm, type Form } from '../../lib/forms.js';
 import type { LimitedAction, TooManyAttemptsError } from './accounts.errors.js';
 
 export const SIGN_IN_FAILED = 'Enter a correct email address and password';
@@ -27,16 +26,6 @@ export function safeReturnTo(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A form page (status 400 when the form failed), with `errorFor(field)` → `{ text }` for the components. */
-export function renderAccountForm(reply: FastifyReply, template: string, data: { title: string; form?: Form; [key: string]: unknown }) {
-  const form = data.form;
-  const errorFor = (field: string) => {
-    const message = form?.messageFor(field);
-    return message ? { text: message } : undefined;
-  };
-  return renderForm(reply, template, { currentPath: reply.request.url.split('?')[0], ...data, errorFor });
 }
 
 export interface MessagePage {

@@ -6,10 +6,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { Form } from '../../lib/forms.js';
+import { Form, renderForm } from '../../lib/forms.js';
 import { signIn, signOut } from '../../plugins/session.js';
 import { LIMITS, limitOrThrow } from './accounts.limits.js';
-import { renderAccountForm, renderMessage, safeReturnTo, SIGN_IN_FAILED } from './accounts.pages.js';
+import { renderMessage, safeReturnTo, SIGN_IN_FAILED } from './accounts.pages.js';
 import { emailOnlyBody, emptyBody, noQuery, registerBody, resetPasswordBody, signedOutQuery, signInBody, signInQuery, tokenParams } from './accounts.schemas.js';
 import * as accounts from './accounts.service.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from './passwords.js';
@@ -45,7 +45,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   // ---- Register --------------------------------------------------------------------------------
 
   app.get('/register', { config: { access: 'public' }, schema: { querystring: noQuery } }, async (_request, reply) =>
-    renderAccountForm(reply, 'accounts/register', { title: 'Create an account', passwordHint }),
+    renderForm(reply, 'accounts/register', { title: 'Create an account', passwordHint }),
   );
 
   app.post('/register', { config: { access: 'public' }, schema: { body: registerBody } }, async (request, reply) => {
@@ -55,7 +55,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const password = form.string('password');
     const problem = passwordProblem(password, { email, name });
     if (problem) form.error('password', problem);
-    if (form.failed) return renderAccountForm(reply, 'accounts/register', { title: 'Create an account', form, passwordHint });
+    if (form.failed) return renderForm(reply, 'accounts/register', { title: 'Create an account', form, passwordHint });
     await limit(request, 'registerIp');
     await accounts.register(ctx(request), { name, email, password });
     return renderMessage(reply, checkEmailPage(email));
@@ -64,13 +64,13 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   // ---- Email verification ----------------------------------------------------------------------
 
   app.get('/verify-email/resend', { config: { access: 'public' }, schema: { querystring: noQuery } }, async (_request, reply) =>
-    renderAccountForm(reply, 'accounts/resend-verification', { title: 'Send the confirmation email again' }),
+    renderForm(reply, 'accounts/resend-verification', { title: 'Send the confirmation email again' }),
   );
 
   app.post('/verify-email/resend', { config: { access: 'public' }, schema: { body: emailOnlyBody } }, async (request, reply) => {
     const form = new Form(request.body);
     const email = form.email('email', { required: 'Enter your email address' });
-    if (form.failed) return renderAccountForm(reply, 'accounts/resend-verification', { title: 'Send the confirmation email again', form });
+    if (form.failed) return renderForm(reply, 'accounts/resend-verification', { title: 'Send the confirmation email again', form });
     await limit(request, 'resendIp');
     await accounts.resendVerification(ctx(request), email);
     return renderMessage(reply, {
@@ -94,7 +94,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   // ---- Sign in and out -------------------------------------------------------------------------
 
   app.get('/sign-in', { config: { access: 'public' }, schema: { querystring: signInQuery } }, async (request, reply) =>
-    renderAccountForm(reply, 'accounts/sign-in', { title: 'Sign in', returnTo: safeReturnTo(request.query.returnTo) ?? '' }),
+    renderForm(reply, 'accounts/sign-in', { title: 'Sign in', returnTo: safeReturnTo(request.query.returnTo) ?? '' }),
   );
 
   app.post('/sign-in', { config: { access: 'public' }, schema: { body: signInBody } }, async (request, reply) => {
@@ -103,7 +103,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     const password = form.string('password');
     if (password === '') form.error('password', 'Enter your password');
     const returnTo = safeReturnTo(request.body.returnTo);
-    const page = () => renderAccountForm(reply, 'accounts/sign-in', { title: 'Sign in', form, returnTo: returnTo ?? '' });
+    const page = () => renderForm(reply, 'accounts/sign-in', { title: 'Sign in', form, returnTo: returnTo ?? '' });
     if (form.failed) return page();
     const user = await accounts.authenticate(ctx(request), { email, password, ip: request.ip });
     if (!user) {
@@ -134,13 +134,13 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   // ---- Forgotten password ----------------------------------------------------------------------
 
   app.get('/forgotten-password', { config: { access: 'public' }, schema: { querystring: noQuery } }, async (_request, reply) =>
-    renderAccountForm(reply, 'accounts/forgotten-password', { title: 'Reset your password' }),
+    renderForm(reply, 'accounts/forgotten-password', { title: 'Reset your password' }),
   );
 
   app.post('/forgotten-password', { config: { access: 'public' }, schema: { body: emailOnlyBody } }, async (request, reply) => {
     const form = new Form(request.body);
     const email = form.email('email', { required: 'Enter your email address' });
-    if (form.failed) return renderAccountForm(reply, 'accounts/forgotten-password', { title: 'Reset your password', form });
+    if (form.failed) return renderForm(reply, 'accounts/forgotten-password', { title: 'Reset your password', form });
     await accounts.requestPasswordReset(ctx(request), { email, ip: request.ip });
     return renderMessage(reply, {
       title: 'Check your email',
@@ -158,7 +158,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     reply.header('referrer-policy', 'no-referrer');
     const result = await accounts.checkResetLink(ctx(request), request.params.token);
     if (result.status !== 'valid') return linkProblem(reply, 'reset', result.status);
-    return renderAccountForm(reply, 'accounts/reset-password', { title: 'Choose a new password', action: request.url, passwordHint });
+    return renderForm(reply, 'accounts/reset-password', { title: 'Choose a new password', action: request.url, passwordHint });
   });
 
   app.post('/reset-password/:token', { config: { access: 'public' }, schema: { params: tokenParams, body: resetPasswordBody } }, async (request, reply) => {
@@ -168,7 +168,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
     if (check.status !== 'valid') return linkProblem(reply, 'reset', check.status);
     const form = new Form(request.body);
     const password = readNewPassword(form, { email: check.user.email, name: check.user.name });
-    if (form.failed) return renderAccountForm(reply, 'accounts/reset-password', { title: 'Choose a new password', form, action: request.url, passwordHint });
+    if (form.failed) return renderForm(reply, 'accounts/reset-password', { title: 'Choose a new password', form, action: request.url, passwordHint });
     const result = await accounts.resetPassword(ctx(request), token, password);
     if (result.status !== 'changed') return linkProblem(reply, 'reset', result.status);
     await signIn(request, result.user.id);

@@ -51,4 +51,5 @@ export function formBody(fields: Record<string, number>) {
  * Form pages render as the account pages do: lib/forms.ts's GOV.UK pattern plus `errorFor(field)`
  * for the components and `currentPath`; message pages use the same one-message template.
  */
-export { renderAccountForm as renderFormPage, renderMessage, safeReturnTo } from '../accounts/accounts.pages.js';
+export { renderForm as renderFormPage } from '../../lib/forms.js';
+export { renderMessage, safeReturnTo } from '../accounts/accounts.pages.js';

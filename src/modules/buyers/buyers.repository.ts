@@ -5,7 +5,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import { memberships } from '../accounts/accounts.table.js';
-import { slugify } from '../demo/organisations.js';
+import { slugify } from '../../lib/slug.js';
 import { buyerOrganisations } from './buyers.table.js';
 
 export type Buyer = typeof buyerOrganisations.$inferSelect;

@@ -7,6 +7,7 @@ import type { Config } from '../../config.js';
 import type { buyerOrganisations } from '../buyers/buyers.table.js';
 import type { LegalForm, SupplierSize, suppliers } from '../suppliers/suppliers.table.js';
 import type { Random } from './random.js';
+import { slugify } from '../../lib/slug.js';
 
 /** Towns of the default (Sandwell) postcode districts; other districts fall back to the area name. */
 const SANDWELL_LOCALITIES: Record<string, string> = {
@@ -51,15 +52,6 @@ export function areaContext(config: Config): AreaContext {
 export function areaName(councilName: string): string {
   const stripped = councilName.replace(/\s+(Metropolitan\s+)?(Borough|City|District|County|Town|Parish)?\s*Council$/i, '').trim();
   return stripped || councilName;
-}
-
-export function slugify(text: string): string {
-  return text
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
 }
 
 /** A postcode in the given outward district, e.g. "B69 3DE". */

@@ -26,6 +26,7 @@ import {
 } from './opportunities.repository.js';
 import type { PublicAwardSupplier, PublicOpportunity } from './opportunities.snapshot.js';
 import type { MainCategory, Procedure, Reservation } from './opportunities.table.js';
+import { paginationParams } from '../../lib/pagination.js';
 
 export const MAX_PAGE = 10_000;
 /** Postgres `integer` ids: anything larger cannot be an opportunity. */
@@ -137,26 +138,6 @@ function listHref(stage: PublicStage | undefined, page: number): string {
   if (page > 1) query.set('page', String(page));
   const qs = query.toString();
   return qs ? `/opportunities?${qs}` : '/opportunities';
-}
-
-/**
- * GOV.UK pagination: first and last page, the current page and its neighbours, with ellipses
- * for the gaps ("1 … 4 5 6 … 20").
- */
-export function paginationParams(page: number, totalPages: number, href: (page: number) => string) {
-  if (totalPages <= 1) return null;
-  const numbers = [...new Set([1, page - 1, page, page + 1, totalPages])].filter((n) => n >= 1 && n <= totalPages).sort((a, b) => a - b);
-  const items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[] = [];
-  numbers.forEach((n, index) => {
-    if (index > 0 && n - numbers[index - 1]! > 1) items.push({ ellipsis: true });
-    items.push({ number: n, href: href(n), current: n === page });
-  });
-  return {
-    previous: page > 1 ? { href: href(page - 1) } : null,
-    next: page < totalPages ? { href: href(page + 1) } : null,
-    items,
-    landmarkLabel: 'Pages of opportunities',
-  };
 }
 
 /** A date or time for `<time>`: machine-readable and shown in Europe/London. */
@@ -349,7 +330,7 @@ const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
         to: (page - 1) * PAGE_SIZE + items.length,
         stageLabel,
         filters,
-        pagination: paginationParams(page, totalPages, (n) => listHref(stage, n)),
+        pagination: paginationParams(page, totalPages, (n) => listHref(stage, n), 'Pages of opportunities'),
       },
     });
   });

@@ -16,9 +16,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
-import { Form } from '../../lib/forms.js';
+import { Form, renderForm } from '../../lib/forms.js';
 import { signOut } from '../../plugins/session.js';
-import { renderAccountForm } from '../accounts/accounts.pages.js';
 import type { CurrentUser } from '../accounts/accounts.repository.js';
 import { eraseAccount, erasureBlockers, exportPersonalData, loadSubject, supplierFates } from './privacy.service.js';
 import { personalDataRegistry } from './registry.js';
@@ -62,7 +61,7 @@ const privacyRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
       sections: sectionsByFate(),
     };
     if (options.refused) return reply.code(409).view('privacy/delete', { ...data, currentPath: '/account/delete', errors: [], values: {}, errorFor: () => undefined });
-    return renderAccountForm(reply, 'privacy/delete', { ...data, form: options.form });
+    return renderForm(reply, 'privacy/delete', { ...data, form: options.form });
   }
 
   app.get('/privacy', { config: { access: 'public' }, schema: { querystring: noQuery } }, async (_request, reply) =>

@@ -16,7 +16,7 @@ import { BadRequestError, NotFoundError } from '../../errors.js';
 import * as format from '../../lib/format.js';
 import { actingBuyerFor } from '../../plugins/access.js';
 import { findCpvCodes, searchWords, type CpvCode } from '../cpv/cpv.repository.js';
-import { paginationParams } from '../opportunities/opportunities.routes.js';
+import { paginationParams } from '../../lib/pagination.js';
 import { csvDocument } from './csv.js';
 import { directoryRows } from './supplier.views.js';
 import { allInDirectory, directoryDivisions, DIRECTORY_PAGE_SIZE, findSupplier, listDirectory, type DirectoryFilters, type Supplier } from './suppliers.repository.js';
@@ -197,7 +197,7 @@ const directoryRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (ap
             moreCategories: Math.max(0, chosen.length - 3),
           };
         }),
-        pagination: paginationParams(state.page, totalPages, (n) => `/suppliers${queryString(state, n)}`),
+        pagination: paginationParams(state.page, totalPages, (n) => `/suppliers${queryString(state, n)}`, 'Pages of suppliers'),
       },
     });
   });

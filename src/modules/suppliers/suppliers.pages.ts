@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TObject, type TProperties } from 'typebox';
 import type { Config } from '../../config.js';
-import { renderForm, type Form } from '../../lib/forms.js';
+import { errorLookup, renderForm, type Form } from '../../lib/forms.js';
 import type { Actor, SupplierContext } from './suppliers.service.js';
 
 /** Generous bounds: the Form gives friendly messages well before these. */
@@ -50,11 +50,7 @@ export function renderSupplierForm(
   data: { title: string; form?: Form; values?: Record<string, string | string[]>; status?: number; [key: string]: unknown },
 ) {
   const { form, values, status, ...rest } = data;
-  const errorFor = (field: string) => {
-    const message = form?.messageFor(field);
-    return message ? { text: message } : undefined;
-  };
-  const page = { currentPath: reply.request.url.split('?')[0], ...rest, errorFor };
+  const page = { currentPath: reply.request.url.split('?')[0], ...rest, errorFor: errorLookup(form) };
   if (status === undefined && form) return renderForm(reply, template, { ...page, form });
   return reply.code(status ?? 200).view(template, { ...page, errors: form?.errors ?? [], values: form && form.failed ? form.values : (values ?? form?.values ?? {}) });
 }
