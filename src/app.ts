@@ -15,7 +15,9 @@ import type { JobRunner } from './modules/jobs/jobs.js';
 import accountRoutes from './modules/accounts/accounts.routes.js';
 import adminRoutes from './modules/admin/admin.routes.js';
 import healthRoutes from './modules/health/health.routes.js';
+import manageOpportunityRoutes from './modules/opportunities/manage/manage.routes.js';
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
+import pipelineRoutes from './modules/opportunities/pipeline.routes.js';
 import privacyRoutes from './modules/privacy/privacy.routes.js';
 import supplierRoutes from './modules/suppliers/suppliers.routes.js';
 import accessPlugin from './plugins/access.js';
@@ -57,6 +59,8 @@ export async function buildApp(options: BuildAppOptions) {
 
   await app.register(healthRoutes);
   await app.register(opportunityRoutes, { config });
+  await app.register(pipelineRoutes, { config });
+  await app.register(manageOpportunityRoutes, { config });
   await app.register(accountRoutes, { config });
   await app.register(adminRoutes, { config });
   await app.register(supplierRoutes, { config });

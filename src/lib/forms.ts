@@ -9,11 +9,18 @@
  *   if (form.failed) return renderForm(reply, 'accounts/register', { title, form });
  */
 import type { FastifyReply } from 'fastify';
+import { londonToUtc } from './london-time.js';
 
 export interface FieldError {
   field: string;
   message: string;
+  /** Where the error summary links, when not `#field` (a date links to its first input in error). */
+  href?: string;
 }
+
+/** Pence limit for money fields: £100 billion, far above any contract and well inside 2^53. */
+const MAX_PENCE = 10_000_000_000_000;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 export interface TextRule {
   /** The message when the field is empty; omit for optional fields. */
@@ -47,8 +54,8 @@ export class Form {
     return this.errors.length > 0;
   }
 
-  error(field: string, message: string): void {
-    if (!this.errors.some((e) => e.field === field)) this.errors.push({ field, message });
+  error(field: string, message: string, href?: string): void {
+    if (!this.errors.some((e) => e.field === field)) this.errors.push(href ? { field, message, href } : { field, message });
   }
 
   messageFor(field: string): string | undefined {
@@ -96,6 +103,113 @@ export class Form {
 
   checkbox(field: string): boolean {
     return ['true', 'yes', 'on', '1'].includes(this.string(field));
+  }
+
+  /**
+   * A GOV.UK date input: fields `<prefix>-day`, `-month` (a number or a month name) and `-year`.
+   * Returns YYYY-MM-DD, or null when all three are empty (an error when `required`). Messages
+   * follow the GOV.UK pattern ("… must include a month", "… must be a real date"), and the error
+   * summary links to the first part in error.
+   */
+  date(prefix: string, rule: { label: string; required?: string }): string | null {
+    const parts = { day: this.string(`${prefix}-day`).trim(), month: this.string(`${prefix}-month`).trim(), year: this.string(`${prefix}-year`).trim() };
+    const missing = (['day', 'month', 'year'] as const).filter((part) => parts[part] === '');
+    if (missing.length === 3) {
+      if (rule.required) this.error(prefix, rule.required, `#${prefix}-day`);
+      return null;
+    }
+    if (missing.length > 0) {
+      this.error(prefix, `${rule.label} must include a ${missing.join(' and ')}`, `#${prefix}-${missing[0]}`);
+      return null;
+    }
+    const day = /^\d{1,2}$/.test(parts.day) ? Number(parts.day) : NaN;
+    const monthName = MONTHS.indexOf(parts.month.slice(0, 3).toLowerCase());
+    const month = /^\d{1,2}$/.test(parts.month) ? Number(parts.month) : monthName >= 0 && parts.month.length >= 3 ? monthName + 1 : NaN;
+    const year = /^\d{4}$/.test(parts.year) ? Number(parts.year) : NaN;
+    if (Number.isNaN(year)) {
+      this.error(prefix, `${rule.label}: the year must have 4 numbers, like 2027`, `#${prefix}-year`);
+      return null;
+    }
+    const probe = new Date(Date.UTC(year, month - 1, day));
+    if (Number.isNaN(day) || Number.isNaN(month) || probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) {
+      this.error(prefix, `${rule.label} must be a real date`, `#${prefix}-${Number.isNaN(day) || day < 1 || day > 31 ? 'day' : 'month'}`);
+      return null;
+    }
+    if (year < 2000 || year > 2100) {
+      this.error(prefix, `${rule.label} must be between the years 2000 and 2100`, `#${prefix}-year`);
+      return null;
+    }
+    return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  }
+
+  /**
+   * A time of day as people write it: "14:30", "2:30pm", "2pm", "midday", "midnight". Returns
+   * HH:MM (24-hour), or null when empty.
+   */
+  time(field: string, rule: { label: string }): string | null {
+    const raw = this.string(field).trim().toLowerCase().replace(/\s+/g, '').replace(/\./g, ':');
+    if (raw === '') return null;
+    if (raw === 'midday' || raw === 'noon') return '12:00';
+    if (raw === 'midnight') return '00:00';
+    const match = /^(\d{1,2})(?::(\d{2}))?(am|pm)?$/.exec(raw);
+    const hour12 = match?.[3];
+    let hour = match ? Number(match[1]) : NaN;
+    const minute = match?.[2] ? Number(match[2]) : 0;
+    if (match && hour12) {
+      if (hour < 1 || hour > 12) hour = NaN;
+      else hour = (hour % 12) + (hour12 === 'pm' ? 12 : 0);
+    } else if (match && !match[2]) hour = NaN; // "14" alone is ambiguous
+    if (Number.isNaN(hour) || hour > 23 || minute > 59) {
+      this.error(field, `${rule.label} must be a real time, like 14:30 or 2:30pm`);
+      return null;
+    }
+    return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+  }
+
+  /**
+   * A date input plus a time field `<prefix>-time`, read as London time. When the date is given
+   * and the time is empty, `defaultTime` is used (say so in the hint). Null when the date is empty.
+   */
+  dateTime(prefix: string, rule: { label: string; required?: string; defaultTime: string }): Date | null {
+    const day = this.date(prefix, rule);
+    const time = this.time(`${prefix}-time`, { label: `${rule.label}: the time` });
+    if (!day || this.messageFor(`${prefix}-time`)) return null;
+    return londonToUtc(day, time ?? rule.defaultTime);
+  }
+
+  /** An amount in pounds ("25000", "£25,000", "25,000.50") as integer pence; null when empty. */
+  money(field: string, rule: { label: string; required?: string }): number | null {
+    const raw = this.string(field).trim().replace(/^£/, '').replace(/,/g, '').trim();
+    if (raw === '') {
+      if (rule.required) this.error(field, rule.required);
+      return null;
+    }
+    if (!/^\d+(\.\d{1,2})?$/.test(raw)) {
+      this.error(field, `${rule.label} must be an amount in pounds, like 25,000 or 25,000.50`);
+      return null;
+    }
+    const [pounds, pence = ''] = raw.split('.');
+    const value = Number(pounds) * 100 + Number(pence.padEnd(2, '0'));
+    if (value > MAX_PENCE) {
+      this.error(field, `${rule.label} must be £100 billion or less`);
+      return null;
+    }
+    return value;
+  }
+
+  /** A whole number between min and max; null when empty. */
+  integer(field: string, rule: { label: string; min: number; max: number; required?: string }): number | null {
+    const raw = this.string(field).trim();
+    if (raw === '') {
+      if (rule.required) this.error(field, rule.required);
+      return null;
+    }
+    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (Number.isNaN(value) || value < rule.min || value > rule.max) {
+      this.error(field, `${rule.label} must be a whole number from ${rule.min} to ${rule.max}`);
+      return null;
+    }
+    return value;
   }
 }
 

@@ -10,7 +10,7 @@ import { areaName } from '../../src/modules/demo/organisations.js';
 import { Random } from '../../src/modules/demo/random.js';
 import { findPostcode, loadRealNotices, namesAnotherBody, repairText, summarise, toMarkdown } from '../../src/modules/demo/real-notices.js';
 import { TEMPLATES } from '../../src/modules/demo/templates.js';
-import { Thresholds } from '../../src/modules/demo/thresholds.js';
+import { Thresholds } from '../../src/modules/opportunities/thresholds.js';
 import { addMonthsToDate, dayBefore, londonAt, londonDate } from '../../src/modules/demo/time.js';
 import { referenceDataDir } from '../../src/paths.js';
 

@@ -13,7 +13,7 @@ import { isLocal, namedSupplier, officer, type AreaContext, type DemoBuyer, type
 import type { Random } from './random.js';
 import { REAL_NOTICE_SOURCE, type RealNotice } from './real-notices.js';
 import { AMENDMENTS, CANCELLATION_REASONS, ENGAGEMENT_DETAILS, EXTENSIONS, SOCIAL_VALUE_ASKS, type OpportunityTemplate } from './templates.js';
-import type { ThresholdKind, Thresholds } from './thresholds.js';
+import type { ThresholdKind, Thresholds } from '../opportunities/thresholds.js';
 import { addDays, addMinutes, addMonthsToDate, dayBefore, DAY, londonAt, londonDate } from './time.js';
 
 /** Every column of the working copy except the ids. */

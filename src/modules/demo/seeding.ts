@@ -13,7 +13,7 @@ import type { ComposeContext } from './compose.js';
 import { areaContext, demoBuyers, demoSuppliers, type DemoBuyer, type DemoSupplier } from './organisations.js';
 import { Random } from './random.js';
 import { loadRealNotices, type RealNotice } from './real-notices.js';
-import { Thresholds } from './thresholds.js';
+import { Thresholds } from '../opportunities/thresholds.js';
 
 /** The seed used when none is given: `npm start` and `npm run seed` load the same demo. */
 export const DEFAULT_SEED = 2026;

@@ -1,7 +1,8 @@
 /**
- * UK procurement thresholds by date (data/uk-procurement-thresholds.csv, amounts including VAT).
- * The demo reserves an opportunity for local, SME or VCSE suppliers only below the threshold in
- * force when it is published, as the Procurement Act 2023 allows.
+ * UK procurement thresholds by date (data/uk-procurement-thresholds.csv, amounts including VAT):
+ * dated configuration shipped with the app. An opportunity may be reserved for local, SME or VCSE
+ * suppliers only below the threshold in force when it is published (Procurement Act 2023); the
+ * drafting rules (opportunities.rules.ts) and the demo data both ask this class.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,11 @@ import { parseCsv } from '../../db/migrate.js';
 import { referenceDataDir } from '../../paths.js';
 
 export type ThresholdKind = 'works' | 'goods_services' | 'light_touch';
+
+/** The threshold that applies to a contract of this main category. */
+export function thresholdKindOf(mainCategory: 'goods' | 'services' | 'works'): ThresholdKind {
+  return mainCategory === 'works' ? 'works' : 'goods_services';
+}
 
 interface ThresholdRow {
   from: string;

@@ -1,0 +1,6 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../../config.js';
+
+const pipelineRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async () => {};
+
+export default pipelineRoutes;
