@@ -158,7 +158,7 @@ export const awardSuppliers = pgTable(
   (t) => [index('award_suppliers_award_idx').on(t.awardId), index('award_suppliers_supplier_idx').on(t.supplierId)],
 );
 
-export const RELEASE_TAGS = ['planning', 'tender', 'tenderAmendment', 'tenderUpdate', 'award', 'contract', 'tenderCancellation'] as const;
+export const RELEASE_TAGS = ['planning', 'planningUpdate', 'tender', 'tenderAmendment', 'tenderUpdate', 'award', 'awardUpdate', 'contract', 'tenderCancellation'] as const;
 export type ReleaseTag = (typeof RELEASE_TAGS)[number];
 
 /**

@@ -120,7 +120,7 @@ export async function buildCurrentSnapshot(db: DbOrTx, ocidPrefix: string, oppor
 export async function writeRelease(tx: DbOrTx, params: WriteReleaseParams): Promise<{ releaseId: string; sequence: number; snapshot: PublicOpportunity }> {
   const snapshot = await buildCurrentSnapshot(tx, params.ocidPrefix, params.opportunityId, params.publishedAt);
   const [previous] = await tx
-    .select({ id: releases.id, sequence: releases.sequence })
+    .select({ id: releases.id, sequence: releases.sequence, snapshot: releases.snapshot })
     .from(releases)
     .where(eq(releases.opportunityId, params.opportunityId))
     .orderBy(desc(releases.sequence))
@@ -158,10 +158,27 @@ export async function writeRelease(tx: DbOrTx, params: WriteReleaseParams): Prom
     entityType: 'opportunity',
     entityId: params.opportunityId,
     action: params.action,
-    after: { releaseId, tags: params.tags, stage: snapshot.stage, cancelled: snapshot.cancelled, changeNote: params.changeNote ?? null },
+    ...auditChanges(previous?.snapshot as PublicOpportunity | undefined, snapshot, { releaseId, tags: params.tags, changeNote: params.changeNote ?? null }),
     requestId: params.requestId ?? null,
   });
   return { releaseId, sequence, snapshot };
+}
+
+/**
+ * Before and after for the audit entry: the parts of the public record this release changed
+ * (top-level snapshot fields), with the release's id, tags and note beside the new values.
+ */
+function auditChanges(previous: PublicOpportunity | undefined, next: PublicOpportunity, release: Record<string, unknown>): { before: unknown; after: unknown } {
+  if (!previous) return { before: null, after: { ...release, stage: next.stage, cancelled: next.cancelled } };
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = { ...release };
+  for (const key of Object.keys(next) as (keyof PublicOpportunity)[]) {
+    if (JSON.stringify(previous[key]) !== JSON.stringify(next[key])) {
+      before[key] = previous[key] ?? null;
+      after[key] = next[key];
+    }
+  }
+  return { before, after };
 }
 
 async function upsertSearchDocument(tx: DbOrTx, releaseRowId: number, snapshot: PublicOpportunity): Promise<void> {
