@@ -35,6 +35,8 @@ export interface BuildAppOptions {
   jobs: JobRunner;
   /** The server passes its own pino logger so that start-up and request lines share it. */
   loggerInstance?: FastifyBaseLogger;
+  /** The clock officers' actions are judged by (deadlines, "in the future"); tests move it. */
+  clock?: () => Date;
 }
 
 export async function buildApp(options: BuildAppOptions) {
@@ -48,7 +50,7 @@ export async function buildApp(options: BuildAppOptions) {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await app.register(databasePlugin, { database, jobs: options.jobs });
+  await app.register(databasePlugin, { database, jobs: options.jobs, clock: options.clock ?? (() => new Date()) });
   await app.register(securityPlugin, { config });
   await app.register(sessionPlugin, { config });
   await app.register(accessPlugin);

@@ -54,11 +54,11 @@ export interface TestApp {
   config: Config;
 }
 
-export async function buildTestApp(t: TestContext, options: { env?: Record<string, string>; database?: Database } = {}): Promise<TestApp> {
+export async function buildTestApp(t: TestContext, options: { env?: Record<string, string>; database?: Database; clock?: () => Date } = {}): Promise<TestApp> {
   const config = testConfig(t, options.env);
   const database = options.database ?? (await createTestDatabase(t));
   const jobs = await startJobSender({ database, config, logger: pino({ level: 'silent' }) });
-  const app = await buildApp({ config, database, jobs });
+  const app = await buildApp({ config, database, jobs, ...(options.clock ? { clock: options.clock } : {}) });
   t.teardown(async () => {
     await app.close();
     await jobs.stop();

@@ -30,6 +30,8 @@ export interface JobContext {
   logger: Logger;
   /** Enqueue follow-up jobs (e.g. one mail per recipient). */
   send: SendJob;
+  /** Now, for time-driven steps (publish at, deadlines); tests move it. */
+  clock: () => Date;
 }
 
 export interface JobInHand<Data> {

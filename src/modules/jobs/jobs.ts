@@ -42,6 +42,8 @@ export interface StartJobsOptions {
   pollingIntervalSeconds?: number;
   /** How long stop() waits for jobs in hand before failing them for a retry (default 30 s). */
   stopTimeoutSeconds?: number;
+  /** The clock handlers judge due work by (default: the real time); tests move it. */
+  clock?: () => Date;
 }
 
 export interface JobRunner {
@@ -97,7 +99,7 @@ export async function startJobs(options: StartJobsOptions): Promise<JobRunner> {
     for (const job of jobs) {
       const jobLogger = logger.child({ queue: definition.name, jobId: job.id });
       try {
-        output = (await definition.handle({ id: job.id, data: job.data, retryCount: job.retryCount }, { database, config, logger: jobLogger, send })) ?? undefined;
+        output = (await definition.handle({ id: job.id, data: job.data, retryCount: job.retryCount }, { database, config, logger: jobLogger, send, clock: options.clock ?? (() => new Date()) })) ?? undefined;
         jobLogger.debug('job completed');
       } catch (error) {
         const retrying = job.retryCount < job.retryLimit;

@@ -24,8 +24,8 @@ function lifecycleJob(name: string, step: (context: LifecycleContext) => Promise
     name,
     queue: LIFECYCLE_QUEUE,
     schedule: { cron: EVERY_MINUTE },
-    async handle(_job, { database, config, logger }) {
-      const count = await step({ db: database.db, ocidPrefix: config.ocidPrefix, now: new Date() });
+    async handle(_job, { database, config, logger, clock }) {
+      const count = await step({ db: database.db, ocidPrefix: config.ocidPrefix, now: clock() });
       if (count > 0) logger.info({ count }, `${moved} ${count} ${count === 1 ? 'opportunity' : 'opportunities'}`);
       return { count };
     },
