@@ -42,6 +42,7 @@ export default fp<{ config: Config }>(
         navigation: [
           { href: '/', text: 'Home' },
           { href: '/opportunities', text: 'Opportunities' },
+          { href: '/pipeline', text: 'Pipeline' },
           { href: '/suppliers', text: 'Suppliers' },
         ],
       },

@@ -85,7 +85,7 @@ t.test('the detail page shows every field of the release', async (t) => {
   // Key dates in Europe/London: a BST and a GMT time, and plain dates.
   t.equal(summaryValue($, 'Event for suppliers'), '15 July 2030 at 10:30am Online briefing, book a place by email');
   t.equal($('time[datetime="2030-07-15T09:30:00.000Z"]').length, 1, 'machine-readable time is UTC');
-  t.equal(summaryValue($, 'Deadline for questions'), '20 January 2030 at 3pm');
+  t.equal(summaryValue($, 'Deadline for questions'), `20 January 2030 at 3pm (${format.timeLeft(new Date('2030-01-20T15:00:00Z'))})`, 'a future questions deadline shows the time left');
   t.equal(summaryValue($, 'Contract expected to be awarded'), '1 September 2030');
   t.equal(summaryValue($, 'Contract starts'), '1 October 2030');
   t.equal(summaryValue($, 'Contract ends'), '30 September 2032');
@@ -230,4 +230,49 @@ t.test('how to respond depends on the stage', async (t) => {
   await publish(database, external.id);
   const { $ } = await getPage(app, `/opportunities/${external.id}`);
   t.match(readable($, $('#how-to-respond').nextUntil('h2')), 'When bids open, you will respond on the buyer’s e-tendering website: https://etendersportal.example.com/. Contact the buyer below if you want to know more. Search for the reference ET-42 there.');
+});
+
+t.test('time left to ask questions, only while they can still be asked', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const buyer = await createBuyer(database);
+  const soon = new Date(Date.now() + 3 * 86_400_000);
+  const past = new Date(Date.now() - 86_400_000);
+  const cases = [
+    { stage: 'open', questionsDeadline: soon, expected: `${format.dateTime(soon)} (${format.timeLeft(soon)})` },
+    { stage: 'planned', questionsDeadline: soon, expected: `${format.dateTime(soon)} (${format.timeLeft(soon)})` },
+    { stage: 'open', questionsDeadline: past, expected: format.dateTime(past) },
+    { stage: 'closed', questionsDeadline: soon, expected: format.dateTime(soon) },
+  ] as const;
+  for (const { stage, questionsDeadline, expected } of cases) {
+    const o = await createOpportunity(database, buyer.id, { stage, questionsDeadline });
+    await publish(database, o.id);
+    const { $ } = await getPage(app, `/opportunities/${o.id}`);
+    t.equal(summaryValue($, 'Deadline for questions'), expected, `${stage}, deadline ${questionsDeadline === soon ? 'ahead' : 'passed'}`);
+  }
+  t.match(format.timeLeft(soon), /^\d+ days left$/);
+  const cancelled = await createOpportunity(database, buyer.id, { stage: 'open', questionsDeadline: soon, cancellationReason: 'No budget.' });
+  await publish(database, cancelled.id);
+  await publish(database, cancelled.id, { cancelled: true });
+  const { $ } = await getPage(app, `/opportunities/${cancelled.id}`);
+  t.equal(summaryValue($, 'Deadline for questions'), format.dateTime(soon), 'no countdown on a cancelled opportunity');
+});
+
+t.test('the stage is explained in plain words, and pipeline dates are said to be plans', async (t) => {
+  const { app, database } = await buildTestApp(t);
+  const buyer = await createBuyer(database);
+  const pipeline = await createOpportunity(database, buyer.id, { stage: 'pipeline', expectedAwardDate: '2031-05-01' });
+  await publish(database, pipeline.id);
+  let { $ } = await getPage(app, `/opportunities/${pipeline.id}`);
+  t.equal(summaryValue($, 'Stage'), 'Pipeline Contracts the buyer expects to tender in future');
+  t.match(readable($, $('h2').filter((_, el) => $(el).text() === 'Key dates').next('p')), 'These dates are the buyer’s current plans and may change.');
+
+  const open = await createOpportunity(database, buyer.id, { stage: 'open' });
+  await publish(database, open.id);
+  ({ $ } = await getPage(app, `/opportunities/${open.id}`));
+  t.equal(summaryValue($, 'Stage'), 'Open Open for bids now');
+  t.notMatch(text($, 'main'), 'current plans', 'an open opportunity’s dates are not estimates');
+
+  await publish(database, open.id, { cancelled: true });
+  ({ $ } = await getPage(app, `/opportunities/${open.id}`));
+  t.equal(summaryValue($, 'Stage'), 'Open, Cancelled The buyer stopped the process');
 });

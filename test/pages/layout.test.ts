@@ -17,7 +17,7 @@ t.test('the layout: title, language, skip link, header, navigation, footer, asse
     t.equal($('main#main-content').length, 1);
     t.equal(text($, '.govuk-generic-header__homepage-link'), 'Sandwell & District Council');
     t.equal(text($, '.govuk-service-navigation__service-name'), 'Find it in Sandwell');
-    t.same($('.govuk-service-navigation__list a').map((_, el) => `${$(el).text().trim()}=${$(el).attr('href')}`).get(), ['Home=/', 'Opportunities=/opportunities', 'Suppliers=/suppliers', 'Sign in=/sign-in'], 'anonymous visitors are offered sign in');
+    t.same($('.govuk-service-navigation__list a').map((_, el) => `${$(el).text().trim()}=${$(el).attr('href')}`).get(), ['Home=/', 'Opportunities=/opportunities', 'Pipeline=/pipeline', 'Suppliers=/suppliers', 'Sign in=/sign-in'], 'anonymous visitors are offered sign in');
     t.match(text($, '.govuk-footer'), 'Contains public sector information licensed under the Open Government Licence v3.0');
     t.equal($('.govuk-footer a[rel="license"]').attr('href'), 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/');
     t.match(text($, '.govuk-footer'), '© Sandwell & District Council');

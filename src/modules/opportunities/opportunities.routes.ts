@@ -165,6 +165,10 @@ export function buildDetail(latest: LatestRelease) {
     o,
     releaseId: latest.release.releaseId,
     tags: stageTags(o.stage, o.cancelled),
+    /** What the stage means, in plain words (a cancelled one: that it was stopped). */
+    stageDescription: STAGES[o.cancelled ? 'cancelled' : o.stage].description,
+    /** Pipeline and planned dates are the buyer's plans, not commitments. */
+    datesAreEstimates: !o.cancelled && (o.stage === 'pipeline' || o.stage === 'planned'),
     descriptionHtml: renderMarkdown(o.description),
     value: valueText(o.value),
     procedure: PROCEDURES[o.procedure],
