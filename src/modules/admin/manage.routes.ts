@@ -1,13 +1,16 @@
 /**
  * The staff area's home (/manage, access 'staff:viewer'): which organisation you are working for,
- * a switcher for officers who work for several, and the sections of the staff area. Later issues
- * add their sections (opportunities, meetings…) to STAFF_SECTIONS.
+ * a switcher for officers who work for several, the organisation's opportunities by status and
+ * what needs attention (opportunitiesPanel in opportunities/manage/list.routes.ts), and the
+ * sections of the staff area. Later issues add their sections (meetings…) to STAFF_SECTIONS.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DbOrTx } from '../../db/client.js';
 import { Form } from '../../lib/forms.js';
 import { ForbiddenError, ROLE_RANK } from '../../plugins/access.js';
 import type { BuyerRole } from '../accounts/accounts.table.js';
+import { opportunitiesPanel } from '../opportunities/manage/list.routes.js';
 import { ROLE_WORDS } from './roles.js';
 import { actingBuyerOf, formBody, noQuery, renderFormPage, safeReturnTo, userOf } from './route-helpers.js';
 
@@ -21,15 +24,16 @@ export interface StaffSection {
 
 /** The staff area's sections, in the order shown on /manage. */
 export const STAFF_SECTIONS: StaffSection[] = [
+  { href: '/manage/opportunities', title: 'Opportunities', description: 'Every opportunity your organisation has drafted, scheduled or published. Search them, filter them by status and see what needs attention.', role: 'viewer' },
   { href: '/manage/staff', title: 'Your team', description: 'Who works for your organisation on this service, and what each person can do. Administrators invite people and change their roles.', role: 'viewer' },
 ];
 
-
 const switchBody = formBody({ buyerId: 20, returnTo: 2000 });
 
-function renderHome(request: FastifyRequest, reply: FastifyReply, form?: Form) {
+async function renderHome(db: DbOrTx, request: FastifyRequest, reply: FastifyReply, form?: Form) {
   const user = userOf(request);
   const acting = actingBuyerOf(request);
+  const opportunities = await opportunitiesPanel(db, acting);
   return renderFormPage(reply, 'manage/index', {
     title: 'Staff area',
     currentPath: '/manage',
@@ -37,13 +41,15 @@ function renderHome(request: FastifyRequest, reply: FastifyReply, form?: Form) {
     page: {
       acting: { ...acting, roleName: ROLE_WORDS[acting.role].name, roleDescription: ROLE_WORDS[acting.role].description },
       organisations: user.buyers.map((b) => ({ value: String(b.buyerId), text: b.buyerName, hint: { text: ROLE_WORDS[b.role].name } })),
+      opportunities,
       sections: STAFF_SECTIONS.filter((s) => ROLE_RANK[acting.role] >= ROLE_RANK[s.role]),
     },
   });
 }
 
 const manageRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/manage', { config: { access: 'staff:viewer' }, schema: { querystring: noQuery } }, async (request, reply) => renderHome(request, reply));
+  const db = app.database.db;
+  app.get('/manage', { config: { access: 'staff:viewer' }, schema: { querystring: noQuery } }, async (request, reply) => renderHome(db, request, reply));
 
   // Chooses the organisation to act for: only one the user is a member of. Staff routes read it
   // through the access rule (request.actingBuyer), so every staff page follows the choice.
@@ -53,7 +59,7 @@ const manageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const chosen = form.string('buyerId').trim();
     if (!chosen) {
       form.error('buyerId', 'Select the organisation you want to work for');
-      return renderHome(request, reply, form);
+      return renderHome(db, request, reply, form);
     }
     const buyer = user.buyers.find((b) => String(b.buyerId) === chosen);
     if (!buyer) throw new ForbiddenError('You can only work for an organisation you are a member of.');
