@@ -20,7 +20,15 @@ export interface FieldError {
 
 /** Pence limit for money fields: £100 billion, far above any contract and well inside 2^53. */
 const MAX_PENCE = 10_000_000_000_000;
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** A month typed as a name: the whole name or its start, at least 3 letters ("mar", "Sept", "March"). */
+function monthNumber(typed: string): number {
+  const name = typed.toLowerCase();
+  if (!/^[a-z]{3,}$/.test(name)) return NaN;
+  const index = MONTHS.findIndex((month) => month.startsWith(name));
+  return index >= 0 ? index + 1 : NaN;
+}
 
 export interface TextRule {
   /** The message when the field is empty; omit for optional fields. */
@@ -123,34 +131,42 @@ export class Form {
       return null;
     }
     const day = /^\d{1,2}$/.test(parts.day) ? Number(parts.day) : NaN;
-    const monthName = MONTHS.indexOf(parts.month.slice(0, 3).toLowerCase());
-    const month = /^\d{1,2}$/.test(parts.month) ? Number(parts.month) : monthName >= 0 && parts.month.length >= 3 ? monthName + 1 : NaN;
+    const month = /^\d{1,2}$/.test(parts.month) ? Number(parts.month) : monthNumber(parts.month);
     const year = /^\d{4}$/.test(parts.year) ? Number(parts.year) : NaN;
     if (Number.isNaN(year)) {
       this.error(prefix, `${rule.label}: the year must have 4 numbers, like 2027`, `#${prefix}-year`);
       return null;
     }
-    const probe = new Date(Date.UTC(year, month - 1, day));
-    if (Number.isNaN(day) || Number.isNaN(month) || probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) {
-      this.error(prefix, `${rule.label} must be a real date`, `#${prefix}-${Number.isNaN(day) || day < 1 || day > 31 ? 'day' : 'month'}`);
-      return null;
-    }
+    // Before the real-date check: Date.UTC reads years 0–99 as 1900–1999.
     if (year < 2000 || year > 2100) {
       this.error(prefix, `${rule.label} must be between the years 2000 and 2100`, `#${prefix}-year`);
+      return null;
+    }
+    const dayInRange = day >= 1 && day <= 31;
+    const monthInRange = month >= 1 && month <= 12;
+    const probe = new Date(Date.UTC(year, month - 1, day));
+    if (!dayInRange || !monthInRange || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) {
+      // Link to the part that is wrong: 31 February is a wrong day in a real month.
+      this.error(prefix, `${rule.label} must be a real date`, `#${prefix}-${!dayInRange || monthInRange ? 'day' : 'month'}`);
       return null;
     }
     return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   }
 
   /**
-   * A time of day as people write it: "14:30", "2:30pm", "2pm", "midday", "midnight". Returns
-   * HH:MM (24-hour), or null when empty.
+   * A time of day as people write it: "14:30", "2:30pm", "2.30 p.m.", "2pm", "midday", "12 noon",
+   * "midnight". Returns HH:MM (24-hour), or null when empty.
    */
   time(field: string, rule: { label: string }): string | null {
-    const raw = this.string(field).trim().toLowerCase().replace(/\s+/g, '').replace(/\./g, ':');
+    const raw = this.string(field)
+      .trim()
+      .toLowerCase()
+      .replace(/\s+/g, '')
+      .replace(/([ap])\.?m\.?$/, '$1m')
+      .replace(/\./g, ':');
     if (raw === '') return null;
-    if (raw === 'midday' || raw === 'noon') return '12:00';
-    if (raw === 'midnight') return '00:00';
+    if (raw === 'midday' || raw === 'noon' || raw === '12noon' || raw === '12midday') return '12:00';
+    if (raw === 'midnight' || raw === '12midnight') return '00:00';
     const match = /^(\d{1,2})(?::(\d{2}))?(am|pm)?$/.exec(raw);
     const hour12 = match?.[3];
     let hour = match ? Number(match[1]) : NaN;
@@ -179,16 +195,17 @@ export class Form {
 
   /** An amount in pounds ("25000", "£25,000", "25,000.50") as integer pence; null when empty. */
   money(field: string, rule: { label: string; required?: string }): number | null {
-    const raw = this.string(field).trim().replace(/^£/, '').replace(/,/g, '').trim();
+    const raw = this.string(field).trim().replace(/^£/, '').trim();
     if (raw === '') {
       if (rule.required) this.error(field, rule.required);
       return null;
     }
-    if (!/^\d+(\.\d{1,2})?$/.test(raw)) {
+    // Commas only between groups of three figures: "1,00" may mean £1.00 or £100.
+    if (!/^(\d+|\d{1,3}(,\d{3})+)(\.\d{1,2})?$/.test(raw)) {
       this.error(field, `${rule.label} must be an amount in pounds, like 25,000 or 25,000.50`);
       return null;
     }
-    const [pounds, pence = ''] = raw.split('.');
+    const [pounds = '', pence = ''] = raw.replace(/,/g, '').split('.');
     const value = Number(pounds) * 100 + Number(pence.padEnd(2, '0'));
     if (value > MAX_PENCE) {
       this.error(field, `${rule.label} must be £100 billion or less`);

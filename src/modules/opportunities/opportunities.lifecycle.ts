@@ -2,10 +2,18 @@
  * Time-driven lifecycle steps run by the job queue: publishing scheduled opportunities when their
  * time comes, and closing open ones whose tender deadline has passed. Each opportunity moves in
  * its own transaction, locked with SKIP LOCKED so that several workers never move the same one.
+ *
+ * A scheduled opportunity is checked again when its time comes (an officer may have edited it
+ * since scheduling, or the deadline may have passed while the queue was down): one that is no
+ * longer ready goes back to draft, with an audit entry naming the problems, rather than being
+ * published broken.
  */
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { opportunities } from './opportunities.table.js';
+import { recordAudit } from '../audit/audit.repository.js';
+import { readinessProblems } from './opportunities.rules.js';
+import { lots, opportunities } from './opportunities.table.js';
+import { shippedThresholds } from './thresholds.js';
 import { tagsForStage, writeRelease } from './releases.js';
 
 export interface LifecycleContext {
@@ -22,16 +30,34 @@ export async function publishDueOpportunities({ db, ocidPrefix, now }: Lifecycle
   for (;;) {
     const moved = await db.transaction(async (tx) => {
       const due = await tx
-        .select({ id: opportunities.id, stage: opportunities.stage, firstPublishedAt: opportunities.firstPublishedAt })
+        .select()
         .from(opportunities)
         .where(and(eq(opportunities.status, 'scheduled'), lte(opportunities.publishAt, now)))
         .orderBy(opportunities.publishAt)
         .limit(BATCH)
         .for('update', { skipLocked: true });
       for (const row of due) {
+        const lotRows = await tx.select().from(lots).where(eq(lots.opportunityId, row.id)).orderBy(asc(lots.position));
+        const problems = readinessProblems(row, lotRows, row.stage, shippedThresholds(), now);
+        if (problems.length) {
+          await tx
+            .update(opportunities)
+            .set({ status: 'draft', publishAt: null, updatedAt: now, version: sql`${opportunities.version} + 1` })
+            .where(eq(opportunities.id, row.id));
+          await recordAudit(tx, {
+            actorLabel: 'system: scheduled publishing',
+            buyerId: row.buyerId,
+            entityType: 'opportunity',
+            entityId: row.id,
+            action: 'opportunity.schedule_failed',
+            before: { status: 'scheduled', publishAt: row.publishAt },
+            after: { status: 'draft', problems: problems.map((p) => p.message) },
+          });
+          continue;
+        }
         await tx
           .update(opportunities)
-          .set({ status: 'published', firstPublishedAt: row.firstPublishedAt ?? now, updatedAt: now, version: sql`${opportunities.version} + 1` })
+          .set({ status: 'published', publishAt: null, firstPublishedAt: row.firstPublishedAt ?? now, updatedAt: now, version: sql`${opportunities.version} + 1` })
           .where(eq(opportunities.id, row.id));
         await writeRelease(tx, {
           ocidPrefix,

@@ -65,8 +65,9 @@ export function reservationProblem(o: Pick<OpportunityRecord, 'reservation' | 'm
 }
 
 /**
- * What must be filled in before the public sees the opportunity in `stage`, as of `publishOn`
- * (a London date). An empty list means it can be published.
+ * What must be filled in before the public sees the opportunity in `stage`, when published at
+ * `at` (the deadline for bids must be after it; the reservation threshold is the one in force on
+ * its London date). An empty list means it can be published.
  */
 export function readinessProblems(o: OpportunityRecord, lots: LotRecord[], stage: NoticeStage, thresholds: Thresholds, at: Date): ReadinessProblem[] {
   const problems: ReadinessProblem[] = [];
@@ -124,7 +125,9 @@ export function tenderPeriodWarnings(
     return [];
   }
   if (days < 10) {
-    return [{ days, minimumDays: 10, message: `The tender period is ${daysText}. The law sets no minimum below the threshold, but fewer than 10 days makes it hard for small businesses and charities to bid` }];
+    // Above the threshold other procedures (a framework call-off, say) have rules of their own.
+    const law = aboveThreshold ? 'Check the minimum the law sets for this procedure: ' : 'The law sets no minimum below the threshold, but ';
+    return [{ days, minimumDays: 10, message: `The tender period is ${daysText}. ${law}fewer than 10 days makes it hard for small businesses and charities to bid` }];
   }
   return [];
 }

@@ -16,13 +16,14 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import { londonDate } from '../../lib/london-time.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { normaliseUkPostcode } from '../buyers/postcode.js';
 import { isLocalPostcode } from '../suppliers/identifiers.js';
 import { suppliers } from '../suppliers/suppliers.table.js';
 import { EditConflictError, IllegalTransitionError, NotReadyError, OpportunityNotFoundError } from './opportunities.errors.js';
 import { PUBLISHABLE_STAGES, readinessProblems, type LotRecord, type OpportunityRecord } from './opportunities.rules.js';
 import { buildCurrentSnapshot, tagsForStage, writeRelease } from './releases.js';
 import { awards, awardSuppliers, lots, opportunities, releases, type NoticeStage, type ReleaseTag } from './opportunities.table.js';
-import { Thresholds } from './thresholds.js';
+import { shippedThresholds, type Thresholds } from './thresholds.js';
 import type { PublicOpportunity } from './opportunities.snapshot.js';
 
 export interface PublishingContext {
@@ -223,6 +224,10 @@ function requirePublished(o: OpportunityRecord, doing: string): void {
   if (o.status !== 'published') refuse(`This opportunity has not been published yet, so you cannot ${doing}. Publish it first.`);
 }
 
+function requirePublishableStage(stage: NoticeStage | undefined): void {
+  if (stage !== undefined && !(PUBLISHABLE_STAGES as readonly string[]).includes(stage)) refuse('A new opportunity can be published in the pipeline, planned or open stage only.');
+}
+
 function requireReady(current: StaffOpportunity, stage: NoticeStage, ctx: PublishingContext, at: Date): void {
   const problems = readinessProblems(current.opportunity, current.lots, stage, ctx.thresholds, at);
   if (problems.length) throw new NotReadyError(problems);
@@ -232,6 +237,7 @@ function requireReady(current: StaffOpportunity, stage: NoticeStage, ctx: Publis
 
 /** Starts a draft with the first step's fields. */
 export async function createDraft(ctx: PublishingContext, actor: StaffActor, buyerId: number, fields: DraftFields & { title: string; mainCategory: OpportunityRecord['mainCategory'] }): Promise<OpportunityRecord> {
+  requirePublishableStage(fields.stage);
   return ctx.db.transaction(async (tx) => {
     const [created] = await tx
       .insert(opportunities)
@@ -249,23 +255,26 @@ export async function createDraft(ctx: PublishingContext, actor: StaffActor, buy
  * be chosen here only before publishing.
  */
 export async function saveDraft(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, fields: DraftFields): Promise<OpportunityRecord> {
-  return withOpportunity(ctx, buyerId, id, version, async ({ tx, current }) => {
+  return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
     if (o.status === 'cancelled') refuse('This opportunity has been cancelled: it can no longer be changed.');
     if (fields.stage !== undefined && fields.stage !== o.stage) {
       if (o.status === 'published') refuse('The stage of a published opportunity changes through “Move to the next stage”, not by editing.');
-      if (!(PUBLISHABLE_STAGES as readonly string[]).includes(fields.stage)) refuse('A new opportunity can be published in the pipeline, planned or open stage only.');
+      requirePublishableStage(fields.stage);
     }
+    // A field given as undefined is not being changed (the update leaves it alone too).
+    const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as DraftFields;
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) {
+    for (const [key, value] of Object.entries(given)) {
       const old = (o as Record<string, unknown>)[key];
       if (JSON.stringify(old) !== JSON.stringify(value instanceof Date ? value.toISOString() : value)) {
         before[key] = old;
         after[key] = value;
       }
     }
-    const [saved] = await tx.update(opportunities).set(fields).where(eq(opportunities.id, id)).returning();
+    // An update needs at least one column: with nothing given, only the version moves on.
+    const [saved] = await tx.update(opportunities).set({ ...given, updatedAt: at }).where(eq(opportunities.id, id)).returning();
     if (Object.keys(after).length) await audit(tx, actor, buyerId, id, 'opportunity.edited', before, after);
     return { ...saved!, version: saved!.version + 1 };
   });
@@ -282,6 +291,7 @@ export async function saveLots(ctx: PublishingContext, actor: StaffActor, buyerI
       if (awardedLots.has(lot.id) && (!keptIds.has(lot.id) || newPosition !== lot.position)) refuse(`Lot ${lot.position} has been awarded: it cannot be removed or moved.`);
     }
     for (const l of input) if (l.id && !current.lots.some((c) => c.id === l.id)) refuse('One of the lots sent does not belong to this opportunity.');
+    if (keptIds.size !== input.filter((l) => typeof l.id === 'number').length) refuse('The same lot was sent more than once. Reload the page and try again.');
     if (current.awards.some((a) => a.lotId === null) && input.length > 0) refuse('The whole contract has been awarded: lots cannot be added now.');
 
     const removed = current.lots.filter((l) => !keptIds.has(l.id));
@@ -308,6 +318,7 @@ export async function publishNow(ctx: PublishingContext, actor: StaffActor, buye
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
     if (o.status === 'published' || o.status === 'cancelled') refuse('This opportunity has already been published.');
+    requirePublishableStage(o.stage);
     requireReady(current, o.stage, ctx, at);
     await tx.update(opportunities).set({ status: 'published', publishAt: null, firstPublishedAt: o.firstPublishedAt ?? at }).where(eq(opportunities.id, id));
     const { releaseId } = await writeRelease(tx, {
@@ -329,6 +340,7 @@ export async function schedule(ctx: PublishingContext, actor: StaffActor, buyerI
     const o = current.opportunity;
     if (o.status !== 'draft' && o.status !== 'scheduled') refuse('Only a draft can be scheduled: this opportunity has already been published.');
     if (publishAt <= at) refuse('The time to publish must be in the future. To publish straight away, choose “Publish now”.');
+    requirePublishableStage(o.stage);
     requireReady(current, o.stage, ctx, publishAt);
     await tx.update(opportunities).set({ status: 'scheduled', publishAt }).where(eq(opportunities.id, id));
     await audit(tx, actor, buyerId, id, 'opportunity.scheduled', { status: o.status, publishAt: o.publishAt }, { status: 'scheduled', publishAt });
@@ -364,7 +376,7 @@ export async function moveStage(ctx: PublishingContext, actor: StaffActor, buyer
       ocidPrefix: ctx.ocidPrefix,
       opportunityId: id,
       tags: tagsForStage(to, false),
-      changeNote: changeNote ?? (to === 'open' ? 'Now open for bids.' : 'Moved to planned: the buyer wants to hear from suppliers.'),
+      changeNote: changeNote?.trim() || (to === 'open' ? 'Now open for bids.' : 'Moved to planned: the buyer wants to hear from suppliers.'),
       publishedAt: at,
       actor: releaseActor(actor),
       action: 'opportunity.stage_changed',
@@ -415,7 +427,7 @@ export async function closeEarly(ctx: PublishingContext, actor: StaffActor, buye
       ocidPrefix: ctx.ocidPrefix,
       opportunityId: id,
       tags: tagsForStage('closed', false),
-      changeNote: changeNote.trim(),
+      changeNote: changeNote.trim() || 'Closed early: the buyer is no longer accepting bids.',
       publishedAt: at,
       actor: releaseActor(actor),
       action: 'opportunity.closed_early',
@@ -486,6 +498,7 @@ export async function award(ctx: PublishingContext, actor: StaffActor, buyerId: 
     if (refusal) refuse(refusal);
     if (input.suppliers.length === 0) refuse('Add at least one supplier.');
     if (input.awardedOn > londonDate(at)) refuse('The award date cannot be in the future.');
+    if (input.contractStart && input.contractEnd && input.contractEnd <= input.contractStart) refuse('The contract end date must be after the contract start date.');
 
     const registeredIds = input.suppliers.flatMap((s) => (s.kind === 'registered' ? [s.supplierId] : []));
     if (new Set(registeredIds).size !== registeredIds.length) refuse('The same supplier has been added twice.');
@@ -496,14 +509,16 @@ export async function award(ctx: PublishingContext, actor: StaffActor, buyerId: 
         if (!row) refuse('One of the registered suppliers chosen no longer exists. Choose it again.');
         return { supplierId: row.id, name: row.name, companiesHouseNumber: row.companiesHouseNumber, charityNumber: row.charityNumber, postcode: row.postcode, size: row.size, local: row.local, vcse: row.vcse, valuePence: s.valuePence };
       }
+      // Districts are matched on the normalised form ("b661aa" is B66 1AA, in B66).
+      const postcode = s.postcode ? (normaliseUkPostcode(s.postcode) ?? s.postcode.trim()) : null;
       return {
         supplierId: null,
         name: s.name,
         companiesHouseNumber: s.companiesHouseNumber,
         charityNumber: s.charityNumber,
-        postcode: s.postcode,
+        postcode,
         size: s.size,
-        local: isLocalPostcode(s.postcode, ctx.localPostcodeDistricts),
+        local: isLocalPostcode(postcode, ctx.localPostcodeDistricts),
         vcse: s.vcse,
         valuePence: s.valuePence,
       };
@@ -547,10 +562,7 @@ function listNames(names: string[]): string {
 
 // ---- Context -----------------------------------------------------------------------------------
 
-let shippedThresholds: Thresholds | undefined;
-
 /** The context routes and jobs use: the app's database and configuration, the shipped thresholds. */
 export function publishingContext(db: Db, config: { ocidPrefix: string; localPostcodeDistricts: readonly string[] }, clock?: () => Date): PublishingContext {
-  shippedThresholds ??= Thresholds.load();
-  return { db, ocidPrefix: config.ocidPrefix, thresholds: shippedThresholds, localPostcodeDistricts: config.localPostcodeDistricts, ...(clock ? { now: clock } : {}) };
+  return { db, ocidPrefix: config.ocidPrefix, thresholds: shippedThresholds(), localPostcodeDistricts: config.localPostcodeDistricts, ...(clock ? { now: clock } : {}) };
 }

@@ -173,12 +173,23 @@ function auditChanges(previous: PublicOpportunity | undefined, next: PublicOppor
   const before: Record<string, unknown> = {};
   const after: Record<string, unknown> = { ...release };
   for (const key of Object.keys(next) as (keyof PublicOpportunity)[]) {
-    if (JSON.stringify(previous[key]) !== JSON.stringify(next[key])) {
+    if (sortedJson(previous[key]) !== sortedJson(next[key])) {
       before[key] = previous[key] ?? null;
       after[key] = next[key];
     }
   }
   return { before, after };
+}
+
+/**
+ * JSON with object keys sorted, so that values compare by content: the previous snapshot comes
+ * back from jsonb, which stores object keys in its own order (shortest first), not in the order
+ * they were written.
+ */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 async function upsertSearchDocument(tx: DbOrTx, releaseRowId: number, snapshot: PublicOpportunity): Promise<void> {

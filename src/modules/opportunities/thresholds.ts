@@ -66,3 +66,11 @@ export class Thresholds {
     return withVat < this.subCentral(kind, date);
   }
 }
+
+let shipped: Thresholds | undefined;
+
+/** The thresholds shipped with the app, read once. */
+export function shippedThresholds(): Thresholds {
+  shipped ??= Thresholds.load();
+  return shipped;
+}
