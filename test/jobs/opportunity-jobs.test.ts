@@ -150,3 +150,32 @@ t.test('two runners working the same queues move each opportunity exactly once',
   t.ok(statuses.every((s) => s.status === 'published'), 'all published');
   t.equal(statuses.filter((s) => s.stage === 'closed').length, 25, 'the expired ones closed');
 });
+
+t.test('publish-due goes by the runner clock, and returns an opportunity no longer ready to draft instead of publishing it', async (t) => {
+  const database = await createTestDatabase(t);
+  const config = testConfig(t);
+  let offset = 0;
+  const runner = await startTestRunner(t, database, config, { clock: () => new Date(Date.now() + offset) });
+  const buyer = await createBuyer(database);
+  const ready = await scheduled(database, buyer.id, new Date(Date.now() + 2 * DAY));
+  const broken = await createOpportunity(database, buyer.id, { status: 'scheduled', stage: 'open', publishAt: new Date(Date.now() + 2 * DAY), summary: '' });
+
+  const early = await waitForJob(runner, PUBLISH_DUE_JOB, await runner.send(PUBLISH_DUE_JOB));
+  t.same(early.output, { count: 0 }, 'nothing is due by the real time');
+
+  offset = 3 * DAY;
+  const job = await waitForJob(runner, PUBLISH_DUE_JOB, await runner.send(PUBLISH_DUE_JOB));
+  t.same(job.output, { count: 1 }, 'with the clock moved on, the ready one is published');
+  t.same(await statusOf(database, ready.id), { status: 'published', stage: 'open' });
+
+  t.same(await statusOf(database, broken.id), { status: 'draft', stage: 'open' }, 'the one without a summary goes back to draft');
+  t.equal((await releasesOf(database, broken.id)).length, 0, 'and nothing about it was published');
+  const [row] = await database.db.select({ publishAt: opportunities.publishAt }).from(opportunities).where(eq(opportunities.id, broken.id));
+  t.equal(row?.publishAt, null, 'its publish time is cleared');
+  const audits = await database.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, 'opportunity'), eq(auditLog.entityId, String(broken.id))));
+  t.same(audits.map((a) => a.action), ['opportunity.schedule_failed']);
+  t.match(audits[0]?.after, { status: 'draft', problems: ['Enter a short summary'] }, 'the audit entry names the problem');
+});

@@ -24,11 +24,12 @@ export interface LifecycleContext {
 
 const BATCH = 100;
 
-/** Publishes every scheduled opportunity whose publish time has come. Returns how many. */
+/** Publishes every scheduled opportunity whose publish time has come. Returns how many were published. */
 export async function publishDueOpportunities({ db, ocidPrefix, now }: LifecycleContext): Promise<number> {
   let published = 0;
   for (;;) {
-    const moved = await db.transaction(async (tx) => {
+    const { seen, publishedNow } = await db.transaction(async (tx) => {
+      let publishedNow = 0;
       const due = await tx
         .select()
         .from(opportunities)
@@ -67,11 +68,12 @@ export async function publishDueOpportunities({ db, ocidPrefix, now }: Lifecycle
           actor: { label: 'system: scheduled publishing' },
           action: 'opportunity.published',
         });
+        publishedNow += 1;
       }
-      return due.length;
+      return { seen: due.length, publishedNow };
     });
-    published += moved;
-    if (moved < BATCH) return published;
+    published += publishedNow;
+    if (seen < BATCH) return published;
   }
 }
 
