@@ -48,6 +48,7 @@ const COMPONENTS = [
   'summary-list',
   'table',
   'tag',
+  'task-list',
   'warning-text',
 ];
 

@@ -219,9 +219,52 @@ function refuse(message: string): never {
   throw new IllegalTransitionError(message);
 }
 
-function requirePublished(o: OpportunityRecord, doing: string): void {
-  if (o.status === 'cancelled') refuse(`This opportunity has been cancelled, so you cannot ${doing}.`);
-  if (o.status !== 'published') refuse(`This opportunity has not been published yet, so you cannot ${doing}. Publish it first.`);
+function notPublishedRefusal(o: OpportunityRecord, doing: string): string | null {
+  if (o.status === 'cancelled') return `This opportunity has been cancelled, so you cannot ${doing}.`;
+  if (o.status !== 'published') return `This opportunity has not been published yet, so you cannot ${doing}. Publish it first.`;
+  return null;
+}
+
+function refuseIf(refusal: string | null): void {
+  if (refusal) refuse(refusal);
+}
+
+/*
+ * Why each action cannot be taken from the opportunity's current state, or null when it can.
+ * The actions below refuse with these messages, and the pages use them to offer only the actions
+ * that make sense (and to explain a refusal before anything is typed).
+ */
+
+export function publishRefusal(o: OpportunityRecord): string | null {
+  if (o.status === 'draft' || o.status === 'scheduled') return null;
+  return o.status === 'cancelled' ? 'This opportunity has been cancelled: it can no longer be published.' : 'This opportunity has already been published.';
+}
+
+export function unscheduleRefusal(o: OpportunityRecord): string | null {
+  return o.status === 'scheduled' ? null : 'This opportunity is not scheduled.';
+}
+
+export function stageRefusal(o: OpportunityRecord, to?: NoticeStage): string | null {
+  const notPublished = notPublishedRefusal(o, 'move it to another stage');
+  if (notPublished) return notPublished;
+  const allowed = nextStages(o.stage);
+  if (allowed.length > 0 && (to === undefined || allowed.includes(to))) return null;
+  const closing = o.stage === 'open' ? ' It closes at the deadline for bids, or when you close it early.' : '';
+  return to === undefined || allowed.length === 0
+    ? `An opportunity that is ${STAGE_WORDS[o.stage]} cannot be moved to another stage.${closing}`
+    : `An opportunity that is ${STAGE_WORDS[o.stage]} cannot be moved to “${to}”.${closing}`;
+}
+
+export function amendRefusal(o: OpportunityRecord): string | null {
+  return notPublishedRefusal(o, 'publish changes to it');
+}
+
+export function closeRefusal(o: OpportunityRecord): string | null {
+  return notPublishedRefusal(o, 'close it') ?? (o.stage === 'open' ? null : `Only an opportunity that is open for bids can be closed: this one is ${STAGE_WORDS[o.stage]}.`);
+}
+
+export function cancelRefusal(o: OpportunityRecord): string | null {
+  return notPublishedRefusal(o, 'cancel it') ?? (o.stage === 'awarded' ? 'This contract has been awarded, so the opportunity cannot be cancelled.' : null);
 }
 
 function requirePublishableStage(stage: NoticeStage | undefined): void {
@@ -317,7 +360,7 @@ export async function saveLots(ctx: PublishingContext, actor: StaffActor, buyerI
 export async function publishNow(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number): Promise<{ releaseId: string }> {
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    if (o.status === 'published' || o.status === 'cancelled') refuse('This opportunity has already been published.');
+    refuseIf(publishRefusal(o));
     requirePublishableStage(o.stage);
     requireReady(current, o.stage, ctx, at);
     await tx.update(opportunities).set({ status: 'published', publishAt: null, firstPublishedAt: o.firstPublishedAt ?? at }).where(eq(opportunities.id, id));
@@ -338,7 +381,7 @@ export async function publishNow(ctx: PublishingContext, actor: StaffActor, buye
 export async function schedule(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, publishAt: Date): Promise<void> {
   await withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    if (o.status !== 'draft' && o.status !== 'scheduled') refuse('Only a draft can be scheduled: this opportunity has already been published.');
+    refuseIf(publishRefusal(o));
     if (publishAt <= at) refuse('The time to publish must be in the future. To publish straight away, choose “Publish now”.');
     requirePublishableStage(o.stage);
     requireReady(current, o.stage, ctx, publishAt);
@@ -351,7 +394,7 @@ export async function schedule(ctx: PublishingContext, actor: StaffActor, buyerI
 export async function unschedule(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number): Promise<void> {
   await withOpportunity(ctx, buyerId, id, version, async ({ tx, current }) => {
     const o = current.opportunity;
-    if (o.status !== 'scheduled') refuse('This opportunity is not scheduled.');
+    refuseIf(unscheduleRefusal(o));
     await tx.update(opportunities).set({ status: 'draft', publishAt: null }).where(eq(opportunities.id, id));
     await audit(tx, actor, buyerId, id, 'opportunity.unscheduled', { status: 'scheduled', publishAt: o.publishAt }, { status: 'draft' });
   });
@@ -368,8 +411,7 @@ export function nextStages(stage: NoticeStage): NoticeStage[] {
 export async function moveStage(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, to: NoticeStage, changeNote: string | null): Promise<{ releaseId: string }> {
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    requirePublished(o, 'move it to another stage');
-    if (!nextStages(o.stage).includes(to)) refuse(`An opportunity that is ${STAGE_WORDS[o.stage]} cannot be moved to “${to}”.${o.stage === 'open' ? ' It closes at the deadline for bids, or when you close it early.' : ''}`);
+    refuseIf(stageRefusal(o, to));
     await tx.update(opportunities).set({ stage: to }).where(eq(opportunities.id, id));
     requireReady({ ...current, opportunity: { ...o, stage: to } }, to, ctx, at);
     const { releaseId } = await writeRelease(tx, {
@@ -396,7 +438,7 @@ function amendmentTags(stage: NoticeStage): ReleaseTag[] {
 export async function publishAmendment(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, changeNote: string): Promise<{ releaseId: string }> {
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    requirePublished(o, 'publish changes to it');
+    refuseIf(amendRefusal(o));
     if (!changeNote.trim()) refuse('Say what has changed: the note is shown to the public.');
     if (!(await hasUnpublishedChanges(tx, ctx.ocidPrefix, id))) refuse('Nothing has changed since this opportunity was last published. Edit it first, then publish the changes.');
     // An open one must still make sense to bid on; later stages keep the dates that applied then.
@@ -420,8 +462,7 @@ export async function publishAmendment(ctx: PublishingContext, actor: StaffActor
 export async function closeEarly(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, changeNote: string): Promise<{ releaseId: string }> {
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    requirePublished(o, 'close it');
-    if (o.stage !== 'open') refuse(`Only an opportunity that is open for bids can be closed: this one is ${STAGE_WORDS[o.stage]}.`);
+    refuseIf(closeRefusal(o));
     await tx.update(opportunities).set({ stage: 'closed' }).where(eq(opportunities.id, id));
     const { releaseId } = await writeRelease(tx, {
       ocidPrefix: ctx.ocidPrefix,
@@ -444,8 +485,7 @@ export async function closeEarly(ctx: PublishingContext, actor: StaffActor, buye
 export async function cancel(ctx: PublishingContext, actor: StaffActor, buyerId: number, id: number, version: number, reason: string): Promise<{ releaseId: string }> {
   return withOpportunity(ctx, buyerId, id, version, async ({ tx, current, at }) => {
     const o = current.opportunity;
-    requirePublished(o, 'cancel it');
-    if (o.stage === 'awarded') refuse('This contract has been awarded, so the opportunity cannot be cancelled.');
+    refuseIf(cancelRefusal(o));
     if (!reason.trim()) refuse('Give the reason for cancelling: it is shown to the public.');
     await tx.update(opportunities).set({ status: 'cancelled', cancellationReason: reason.trim() }).where(eq(opportunities.id, id));
     const { releaseId } = await writeRelease(tx, {
