@@ -2,7 +2,7 @@
 // what each stage needs before the public sees it, and the statutory minimum tender periods.
 import t from 'tap';
 import { dateProblems, readinessProblems, reservationProblem, tenderPeriodWarnings, type LotRecord, type OpportunityRecord } from '../../src/modules/opportunities/opportunities.rules.js';
-import { Thresholds } from '../../src/modules/opportunities/thresholds.js';
+import { thresholdKindOf, Thresholds } from '../../src/modules/opportunities/thresholds.js';
 
 const thresholds = Thresholds.load();
 
@@ -304,4 +304,26 @@ t.test('tenderPeriodWarnings: statutory minimum tender periods are warned about'
     t.same(tenderPeriodWarnings({ ...o, tenderDeadline: new Date(at2025.getTime() + 15 * DAY) }, at2025, thresholds, null), [], 'below in 2025: 15 days draws no warning');
     t.same(tenderPeriodWarnings({ ...o, tenderDeadline: new Date(at2026.getTime() + 15 * DAY) }, at2026, thresholds, null).map((w) => w.minimumDays), [25], 'above from 2026');
   });
+});
+
+t.test('light-touch services (by the main CPV code) have the higher threshold and no statutory minimum period', async (t) => {
+  const thresholds = Thresholds.load();
+  t.equal(thresholdKindOf('services', ['85311000']), 'light_touch', 'social work is light-touch');
+  t.equal(thresholdKindOf('services', ['80500000']), 'light_touch', 'training is light-touch');
+  t.equal(thresholdKindOf('services', ['77310000', '85311000']), 'goods_services', 'only the main (first) code counts');
+  t.equal(thresholdKindOf('works', ['85311000']), 'works', 'works are never light-touch');
+  t.equal(thresholdKindOf('goods', []), 'goods_services');
+  // £400,000 excluding VAT (£480,000 with it): above the goods and services threshold, below light-touch (£663,540).
+  const value = { reservation: 'vcse' as const, mainCategory: 'services' as const, valueMinPence: null, valueMaxPence: 40_000_000, valueIncludesVat: false };
+  t.ok(reservationProblem({ ...value, cpvCodes: ['79410000'] }, thresholds, '2026-06-01'), 'consultancy of that value cannot be reserved');
+  t.equal(reservationProblem({ ...value, cpvCodes: ['85311000'] }, thresholds, '2026-06-01'), null, 'social care of that value can');
+  const open = { stage: 'open' as const, procedure: 'open' as const, mainCategory: 'services' as const, valueMinPence: null, valueMaxPence: 100_000_000, valueIncludesVat: false };
+  const publishAt = new Date('2026-06-01T09:00:00Z');
+  const deadline = new Date('2026-06-16T11:00:00Z');
+  const [lightTouch] = tenderPeriodWarnings({ ...open, cpvCodes: ['85311000'], tenderDeadline: deadline }, publishAt, thresholds, null);
+  t.equal(lightTouch, undefined, '15 days for a light-touch contract: no statutory warning');
+  const [ordinary] = tenderPeriodWarnings({ ...open, cpvCodes: ['79410000'], tenderDeadline: deadline }, publishAt, thresholds, null);
+  t.equal(ordinary?.minimumDays, 25, 'the same period for consultancy is below the 25-day minimum');
+  const [short] = tenderPeriodWarnings({ ...open, cpvCodes: ['85311000'], tenderDeadline: new Date('2026-06-05T11:00:00Z') }, publishAt, thresholds, null);
+  t.match(short?.message, /no minimum for light-touch services/, 'a very short light-touch period gets the advice');
 });

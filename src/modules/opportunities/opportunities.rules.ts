@@ -52,10 +52,10 @@ export function dateProblems(o: Pick<OpportunityRecord, 'engagementEventAt' | 'q
  * A reservation is lawful only below the threshold in force on `onDate` (Procurement Act 2023).
  * The threshold includes VAT; values are compared with VAT added when entered without it.
  */
-export function reservationProblem(o: Pick<OpportunityRecord, 'reservation' | 'mainCategory' | 'valueMinPence' | 'valueMaxPence' | 'valueIncludesVat'>, thresholds: Thresholds, onDate: string): ReadinessProblem | null {
+export function reservationProblem(o: Pick<OpportunityRecord, 'reservation' | 'mainCategory' | 'cpvCodes' | 'valueMinPence' | 'valueMaxPence' | 'valueIncludesVat'>, thresholds: Thresholds, onDate: string): ReadinessProblem | null {
   if (o.reservation === 'none') return null;
   const value = o.valueMaxPence ?? o.valueMinPence;
-  const threshold = thresholds.subCentral(thresholdKindOf(o.mainCategory), onDate);
+  const threshold = thresholds.subCentral(thresholdKindOf(o.mainCategory, o.cpvCodes), onDate);
   if (value === null) return { step: 'value', field: 'reservation', message: 'Give the contract’s value to reserve it: a reservation is only allowed below the procurement threshold' };
   const withVat = o.valueIncludesVat ? value : Math.round(value * 1.2);
   if (withVat >= threshold) {
@@ -99,11 +99,12 @@ export interface TenderPeriodWarning {
  * published at `publishAt`. Above the threshold, open and competitive flexible procedures need 25
  * days with electronic tendering, or 10 after a qualifying planned procurement notice (one
  * published 40 days to a year before). Below it the law sets no minimum; under 10 days is
- * flagged as advice, since short periods shut out small suppliers. The officer decides: these
+ * flagged as advice, since short periods shut out small suppliers; so is any light-touch contract
+ * (health, social, education… services), for which the law sets no minimum periods. The officer decides: these
  * are warnings, never refusals (urgency and other exceptions exist).
  */
 export function tenderPeriodWarnings(
-  o: Pick<OpportunityRecord, 'stage' | 'tenderDeadline' | 'procedure' | 'mainCategory' | 'valueMinPence' | 'valueMaxPence' | 'valueIncludesVat'>,
+  o: Pick<OpportunityRecord, 'stage' | 'tenderDeadline' | 'procedure' | 'mainCategory' | 'cpvCodes' | 'valueMinPence' | 'valueMaxPence' | 'valueIncludesVat'>,
   publishAt: Date,
   thresholds: Thresholds,
   plannedNoticeAt: Date | null,
@@ -113,9 +114,11 @@ export function tenderPeriodWarnings(
   const value = o.valueMaxPence ?? o.valueMinPence;
   const withVat = value === null ? null : o.valueIncludesVat ? value : Math.round(value * 1.2);
   const publishDay = londonDate(publishAt);
-  const aboveThreshold = withVat !== null && withVat >= thresholds.subCentral(thresholdKindOf(o.mainCategory), publishDay);
+  const kind = thresholdKindOf(o.mainCategory, o.cpvCodes);
+  const aboveThreshold = withVat !== null && withVat >= thresholds.subCentral(kind, publishDay);
   const daysText = format.plural(days, 'day', 'days');
-  if (aboveThreshold && (o.procedure === 'open' || o.procedure === 'competitive_flexible')) {
+  // Light-touch contracts have no statutory minimum periods, whatever their value.
+  if (aboveThreshold && kind !== 'light_touch' && (o.procedure === 'open' || o.procedure === 'competitive_flexible')) {
     const sincePlanned = plannedNoticeAt ? daysBetween(londonDate(plannedNoticeAt), publishDay) : null;
     const qualifying = sincePlanned !== null && sincePlanned >= 40 && sincePlanned <= 365;
     const minimumDays = qualifying ? 10 : 25;
@@ -126,7 +129,7 @@ export function tenderPeriodWarnings(
   }
   if (days < 10) {
     // Above the threshold other procedures (a framework call-off, say) have rules of their own.
-    const law = aboveThreshold ? 'Check the minimum the law sets for this procedure: ' : 'The law sets no minimum below the threshold, but ';
+    const law = kind === 'light_touch' ? 'The law sets no minimum for light-touch services, but ' : aboveThreshold ? 'Check the minimum the law sets for this procedure: ' : 'The law sets no minimum below the threshold, but ';
     return [{ days, minimumDays: 10, message: `The tender period is ${daysText}. ${law}fewer than 10 days makes it hard for small businesses and charities to bid` }];
   }
   return [];

@@ -11,8 +11,26 @@ import { referenceDataDir } from '../../paths.js';
 
 export type ThresholdKind = 'works' | 'goods_services' | 'light_touch';
 
-/** The threshold that applies to a contract of this main category. */
-export function thresholdKindOf(mainCategory: 'goods' | 'services' | 'works'): ThresholdKind {
+/**
+ * CPV code prefixes of light-touch services (health, social, education, cultural, community,
+ * hotel and restaurant, investigation and security services), which have a much higher threshold.
+ * An approximation of Schedule 1 to the Procurement Regulations 2024 by CPV group: the schedule
+ * lists individual codes, and a few codes under these groups are not light-touch. Officers see
+ * the threshold applied, so a borderline case is visible.
+ */
+const LIGHT_TOUCH_PREFIXES = ['85', '80', '92', '752', '7953', '7954', '79611', '7962', '797', '98133', '985', '551', '552', '553', '554', '555'];
+
+/** Whether a CPV code (8 digits) falls under the light-touch regime, as approximated above. */
+export function isLightTouchCpv(code: string): boolean {
+  return LIGHT_TOUCH_PREFIXES.some((prefix) => code.startsWith(prefix));
+}
+
+/**
+ * The threshold that applies to a contract: light-touch when its main (first) CPV code is a
+ * light-touch service, else works or goods and services by its main category.
+ */
+export function thresholdKindOf(mainCategory: 'goods' | 'services' | 'works', cpvCodes: readonly string[] = []): ThresholdKind {
+  if (mainCategory === 'services' && cpvCodes[0] && isLightTouchCpv(cpvCodes[0])) return 'light_touch';
   return mainCategory === 'works' ? 'works' : 'goods_services';
 }
 

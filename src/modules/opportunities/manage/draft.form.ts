@@ -179,7 +179,7 @@ export function readAbout(body: unknown, options: { withStage: boolean }): Parse
  * "Value and who can bid". A reservation is checked against the threshold in force on `onDate`
  * (the day it is due to be published), for the contract's main category.
  */
-export function readValue(body: unknown, context: { mainCategory: MainCategory; thresholds: Thresholds; onDate: string }): Parsed<DraftFields> {
+export function readValue(body: unknown, context: { mainCategory: MainCategory; cpvCodes: string[]; thresholds: Thresholds; onDate: string }): Parsed<DraftFields> {
   const form = new Form(body);
   const valueMinPence = form.money('valueMin', { label: 'The lowest value' });
   const valueMaxPence = form.money('valueMax', { label: 'The highest value' });
@@ -201,7 +201,7 @@ export function readValue(body: unknown, context: { mainCategory: MainCategory; 
     socialValueOther: orNull(socialValueOther),
   };
   if (reservation && !form.messageFor('valueMin') && !form.messageFor('valueMax')) {
-    const problem = reservationProblem({ reservation, mainCategory: context.mainCategory, valueMinPence, valueMaxPence, valueIncludesVat }, context.thresholds, context.onDate);
+    const problem = reservationProblem({ reservation, mainCategory: context.mainCategory, cpvCodes: context.cpvCodes, valueMinPence, valueMaxPence, valueIncludesVat }, context.thresholds, context.onDate);
     if (problem) form.error('reservation', problem.message);
   }
   return { form, fields };

@@ -304,7 +304,7 @@ const draftingRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app
       case 'about':
         return readAbout(body, { withStage: canChooseStage(o) });
       case 'value':
-        return readValue(body, { mainCategory: o.mainCategory, thresholds: ctx().thresholds, onDate: londonDate(publishDay(o, app.clock())) });
+        return readValue(body, { mainCategory: o.mainCategory, cpvCodes: o.cpvCodes, thresholds: ctx().thresholds, onDate: londonDate(publishDay(o, app.clock())) });
       case 'dates':
         return readDates(body, { withPublishAt: o.status === 'draft' });
       case 'responding':
