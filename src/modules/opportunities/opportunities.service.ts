@@ -24,7 +24,7 @@ import { PUBLISHABLE_STAGES, readinessProblems, type LotRecord, type Opportunity
 import { buildCurrentSnapshot, tagsForStage, writeRelease } from './releases.js';
 import { awards, awardSuppliers, lots, opportunities, releases, type NoticeStage, type ReleaseTag } from './opportunities.table.js';
 import { shippedThresholds, type Thresholds } from './thresholds.js';
-import type { PublicOpportunity } from './opportunities.snapshot.js';
+import type { PublicAwardSupplier, PublicOpportunity } from './opportunities.snapshot.js';
 
 export interface PublishingContext {
   db: Db;
@@ -41,17 +41,9 @@ export interface StaffActor {
   requestId?: string | null;
 }
 
-export interface StaffAwardSupplier {
+/** A supplier on an award as stored: the public snapshot, with its row id. */
+export interface StaffAwardSupplier extends PublicAwardSupplier {
   id: number;
-  supplierId: number | null;
-  name: string;
-  companiesHouseNumber: string | null;
-  charityNumber: string | null;
-  postcode: string | null;
-  size: string | null;
-  local: boolean;
-  vcse: boolean;
-  valuePence: number | null;
 }
 
 export interface StaffAward {
@@ -211,8 +203,9 @@ function audit(tx: DbOrTx, actor: StaffActor, buyerId: number, id: number, actio
   });
 }
 
-function releaseActor(actor: StaffActor) {
-  return { userId: actor.userId, label: actor.name };
+/** Writes the next release of opportunity `id` as published by `actor` at `at` (see releases.ts). */
+function release(tx: DbOrTx, ctx: PublishingContext, actor: StaffActor, id: number, at: Date, what: { tags: ReleaseTag[]; changeNote?: string; action: string }) {
+  return writeRelease(tx, { ocidPrefix: ctx.ocidPrefix, opportunityId: id, ...what, publishedAt: at, actor: { userId: actor.userId, label: actor.name }, requestId: actor.requestId ?? null });
 }
 
 function refuse(message: string): never {
@@ -364,15 +357,7 @@ export async function publishNow(ctx: PublishingContext, actor: StaffActor, buye
     requirePublishableStage(o.stage);
     requireReady(current, o.stage, ctx, at);
     await tx.update(opportunities).set({ status: 'published', publishAt: null, firstPublishedAt: o.firstPublishedAt ?? at }).where(eq(opportunities.id, id));
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: tagsForStage(o.stage, false),
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.published',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: tagsForStage(o.stage, false), action: 'opportunity.published' });
     return { releaseId };
   });
 }
@@ -414,16 +399,7 @@ export async function moveStage(ctx: PublishingContext, actor: StaffActor, buyer
     refuseIf(stageRefusal(o, to));
     await tx.update(opportunities).set({ stage: to }).where(eq(opportunities.id, id));
     requireReady({ ...current, opportunity: { ...o, stage: to } }, to, ctx, at);
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: tagsForStage(to, false),
-      changeNote: changeNote?.trim() || (to === 'open' ? 'Now open for bids.' : 'Moved to planned: the buyer wants to hear from suppliers.'),
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.stage_changed',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: tagsForStage(to, false), changeNote: changeNote?.trim() || (to === 'open' ? 'Now open for bids.' : 'Moved to planned: the buyer wants to hear from suppliers.'), action: 'opportunity.stage_changed' });
     return { releaseId };
   });
 }
@@ -444,16 +420,7 @@ export async function publishAmendment(ctx: PublishingContext, actor: StaffActor
     // An open one must still make sense to bid on; later stages keep the dates that applied then.
     const problems = readinessProblems(o, current.lots, o.stage, ctx.thresholds, at).filter((p) => o.stage === 'open' || p.field !== 'tenderDeadline');
     if (problems.length) throw new NotReadyError(problems);
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: amendmentTags(o.stage),
-      changeNote: changeNote.trim(),
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.amended',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: amendmentTags(o.stage), changeNote: changeNote.trim(), action: 'opportunity.amended' });
     return { releaseId };
   });
 }
@@ -464,16 +431,7 @@ export async function closeEarly(ctx: PublishingContext, actor: StaffActor, buye
     const o = current.opportunity;
     refuseIf(closeRefusal(o));
     await tx.update(opportunities).set({ stage: 'closed' }).where(eq(opportunities.id, id));
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: tagsForStage('closed', false),
-      changeNote: changeNote.trim() || 'Closed early: the buyer is no longer accepting bids.',
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.closed_early',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: tagsForStage('closed', false), changeNote: changeNote.trim() || 'Closed early: the buyer is no longer accepting bids.', action: 'opportunity.closed_early' });
     return { releaseId };
   });
 }
@@ -488,16 +446,7 @@ export async function cancel(ctx: PublishingContext, actor: StaffActor, buyerId:
     refuseIf(cancelRefusal(o));
     if (!reason.trim()) refuse('Give the reason for cancelling: it is shown to the public.');
     await tx.update(opportunities).set({ status: 'cancelled', cancellationReason: reason.trim() }).where(eq(opportunities.id, id));
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: tagsForStage(o.stage, true),
-      changeNote: `Cancelled: ${reason.trim()}`,
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.cancelled',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: tagsForStage(o.stage, true), changeNote: `Cancelled: ${reason.trim()}`, action: 'opportunity.cancelled' });
     return { releaseId };
   });
 }
@@ -580,16 +529,7 @@ export async function award(ctx: PublishingContext, actor: StaffActor, buyerId: 
     const wasStage = current.opportunity.stage;
     if (wasStage !== 'awarded') await tx.update(opportunities).set({ stage: 'awarded' }).where(eq(opportunities.id, id));
     const lot = current.lots.find((l) => l.id === input.lotId);
-    const { releaseId } = await writeRelease(tx, {
-      ocidPrefix: ctx.ocidPrefix,
-      opportunityId: id,
-      tags: tagsForStage('awarded', false),
-      changeNote: lot ? `Lot ${lot.position} awarded to ${listNames(snapshots.map((s) => s.name))}.` : `Awarded to ${listNames(snapshots.map((s) => s.name))}.`,
-      publishedAt: at,
-      actor: releaseActor(actor),
-      action: 'opportunity.awarded',
-      requestId: actor.requestId ?? null,
-    });
+    const { releaseId } = await release(tx, ctx, actor, id, at, { tags: tagsForStage('awarded', false), changeNote: lot ? `Lot ${lot.position} awarded to ${listNames(snapshots.map((s) => s.name))}.` : `Awarded to ${listNames(snapshots.map((s) => s.name))}.`, action: 'opportunity.awarded' });
     await audit(tx, actor, buyerId, id, 'opportunity.award_added', { stage: wasStage }, { stage: 'awarded', awardId: created!.id, lotId: input.lotId, suppliers: snapshots });
     return { releaseId, awardId: created!.id };
   });
