@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { referenceDataDir } from './paths.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -51,6 +52,16 @@ export interface Config {
     councilName: string;
     colour: string;
     fontStack: string;
+  };
+  search: {
+    /** A Meilisearch server (http:// or https://). Unset: search runs on PostgreSQL alone. */
+    meilisearchUrl: string | undefined;
+    /** Meilisearch API key (a key allowed to search and manage the index). */
+    meilisearchApiKey: string | undefined;
+    /** The Meilisearch index name, so several portals can share one server. */
+    meilisearchIndex: string;
+    /** The synonyms file (one group of equivalent phrases per line). */
+    synonymsFile: string;
   };
   /** OCDS ocid prefix registered with the Open Contracting Partnership, e.g. `ocds-abc123`. */
   ocidPrefix: string;
@@ -170,10 +181,22 @@ export function loadConfig(env: Env = process.env): Config {
       colour,
       fontStack,
     },
+    search: {
+      meilisearchUrl: url(env, 'MEILISEARCH_URL', ['http:', 'https:']),
+      meilisearchApiKey: read(env, 'MEILISEARCH_API_KEY'),
+      meilisearchIndex: meilisearchIndex(env),
+      synonymsFile: path.resolve(read(env, 'SEARCH_SYNONYMS_FILE') ?? path.join(referenceDataDir, 'search-synonyms.txt')),
+    },
     ocidPrefix,
     localPostcodeDistricts,
     timeZone: 'Europe/London',
   };
+}
+
+function meilisearchIndex(env: Env): string {
+  const index = read(env, 'MEILISEARCH_INDEX') ?? 'opportunities';
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(index)) throw new ConfigError('MEILISEARCH_INDEX', 'letters, digits, - and _ only (up to 100)', index);
+  return index;
 }
 
 function mailFrom(env: Env): string {

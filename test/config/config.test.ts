@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { referenceDataDir } from '../../src/paths.js';
 import { spawnServer } from '../support/process.js';
 
 function configError(env: Record<string, string>): ConfigError {
@@ -42,10 +43,23 @@ t.test('with no variables set, every setting has its documented default', async 
       colour: '#1d70b8',
       fontStack: 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
     },
+    search: {
+      meilisearchUrl: undefined,
+      meilisearchApiKey: undefined,
+      meilisearchIndex: 'opportunities',
+      synonymsFile: path.join(referenceDataDir, 'search-synonyms.txt'),
+    },
     ocidPrefix: 'ocds-op0rtl',
     localPostcodeDistricts: ['B64', 'B65', 'B66', 'B67', 'B68', 'B69', 'B70', 'B71', 'DY4', 'WS10'],
     timeZone: 'Europe/London',
   });
+});
+
+t.test('search settings: a Meilisearch URL and index name are checked, the synonyms file path resolved', async (t) => {
+  const config = loadConfig({ MEILISEARCH_URL: 'http://meilisearch:7700', MEILISEARCH_API_KEY: 'key', MEILISEARCH_INDEX: 'sandwell_opps', SEARCH_SYNONYMS_FILE: 'my-synonyms.txt' });
+  t.same(config.search, { meilisearchUrl: 'http://meilisearch:7700', meilisearchApiKey: 'key', meilisearchIndex: 'sandwell_opps', synonymsFile: path.resolve('my-synonyms.txt') });
+  t.match(configError({ MEILISEARCH_URL: 'meilisearch:7700' }).message, /MEILISEARCH_URL/);
+  t.match(configError({ MEILISEARCH_INDEX: 'bad name!' }).message, /MEILISEARCH_INDEX/);
 });
 
 t.test('empty or blank values count as unset', async (t) => {
