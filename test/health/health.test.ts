@@ -18,6 +18,8 @@ t.test('GET /health/ready checks the database', async (t) => {
   t.equal(body.status, 'ok');
   t.equal(body.checks.database.status, 'ok');
   t.type(body.checks.database.latencyMs, 'number');
+  t.match(body.checks.search, { status: 'ok', backend: 'postgres' }, 'search: PostgreSQL without MEILISEARCH_URL (test/search/fallback.test.ts covers Meilisearch failing)');
+  t.type(body.checks.search.latencyMs, 'number');
 });
 
 t.test('GET /health/ready reports a database that is down with 503', async (t) => {

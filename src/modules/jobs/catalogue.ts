@@ -6,5 +6,6 @@ import { closeExpiredJob, publishDueJob } from './handlers/opportunities.jobs.js
 import type { JobDefinition } from './job-definition.js';
 import { mailSendJob } from '../mail/mail.jobs.js';
 import { pruneExpiredPersonalDataJob } from '../privacy/privacy.jobs.js';
+import { searchIndexJob } from '../search/indexing.js';
 
-export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob, mailSendJob, pruneExpiredPersonalDataJob];
+export const jobCatalogue: readonly JobDefinition[] = [publishDueJob, closeExpiredJob, mailSendJob, pruneExpiredPersonalDataJob, searchIndexJob];

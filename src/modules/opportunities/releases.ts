@@ -9,6 +9,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { buyerOrganisations } from '../buyers/buyers.table.js';
 import { cpvCodes } from '../cpv/cpv.table.js';
+import { enqueueSearchIndex } from '../search/indexing.js';
 import { searchDocuments } from '../search/search.table.js';
 import { buildSnapshot, ocidFor, SEARCH_VECTOR_SQL, searchDocumentFields, type PublicAward, type PublicBuyer, type PublicOpportunity } from './opportunities.snapshot.js';
 import { awards, awardSuppliers, lots, opportunities, releases, type NoticeStage, type ReleaseTag } from './opportunities.table.js';
@@ -151,6 +152,8 @@ export async function writeRelease(tx: DbOrTx, params: WriteReleaseParams): Prom
   if (!release) throw new Error('release insert returned nothing');
 
   await upsertSearchDocument(tx, release.id, snapshot);
+  // Meilisearch (when configured) is updated by a job enqueued in this same transaction.
+  await enqueueSearchIndex(tx, [snapshot.id]);
   await recordAudit(tx, {
     actorUserId: params.actor.userId ?? null,
     actorLabel: params.actor.label,
