@@ -19,10 +19,12 @@ import manageOpportunityRoutes from './modules/opportunities/manage/manage.route
 import opportunityRoutes from './modules/opportunities/opportunities.routes.js';
 import pipelineRoutes from './modules/opportunities/pipeline.routes.js';
 import privacyRoutes from './modules/privacy/privacy.routes.js';
+import searchRoutes from './modules/search/search.routes.js';
 import supplierRoutes from './modules/suppliers/suppliers.routes.js';
 import accessPlugin from './plugins/access.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
+import searchPlugin from './plugins/search.js';
 import securityPlugin from './plugins/security.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -51,6 +53,7 @@ export async function buildApp(options: BuildAppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(databasePlugin, { database, jobs: options.jobs, clock: options.clock ?? (() => new Date()) });
+  await app.register(searchPlugin, { config });
   await app.register(securityPlugin, { config });
   await app.register(sessionPlugin, { config });
   await app.register(accessPlugin);
@@ -63,6 +66,7 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(opportunityRoutes, { config });
   await app.register(pipelineRoutes, { config });
   await app.register(manageOpportunityRoutes, { config });
+  await app.register(searchRoutes, { config });
   await app.register(accountRoutes, { config });
   await app.register(adminRoutes, { config });
   await app.register(supplierRoutes, { config });

@@ -1,4 +1,5 @@
-// /opportunities: paginated, newest first, from the latest releases; bad input is a clear 4xx.
+// /opportunities without search words: paginated, newest first, from the search documents written
+// with each release; bad input is a clear 4xx. (Searching with words and filters: test/search/page.test.ts.)
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
@@ -61,7 +62,9 @@ t.test('the list: counts, order, pagination', async (t) => {
   ({ response, $ } = await getPage(app, '/opportunities?stage=planned'));
   t.equal(text($, '#result-count'), '9 opportunities, newest first.');
   t.same(titles($), ['Opportunity 45', 'Opportunity 40', 'Opportunity 35', 'Opportunity 30', 'Opportunity 25', 'Opportunity 20', 'Opportunity 15', 'Opportunity 10', 'Opportunity 5']);
-  t.equal($('nav[aria-label="Filter by stage"] [aria-current="page"]').text(), 'Planned');
+  t.same($('#filters input[name="stage"]:checked').map((_, el) => $(el).attr('value')).get(), ['planned'], 'the stage filter is ticked');
+  t.equal(text($, '#selected-filters'), 'Remove filter: Planned');
+  t.equal($('#selected-filters a').attr('href'), '/opportunities');
   ({ $ } = await getPage(app, '/opportunities?stage=open&page=2'));
   t.equal($('.govuk-pagination__prev a').attr('href'), '/opportunities?stage=open');
 });
@@ -83,17 +86,19 @@ t.test('ties on first publication are broken by id, newest first; amendments do 
   t.match($('.app-opportunity-list__item').last().text(), 'Amended later', 'the list shows the latest release');
 });
 
-t.test('cancelled opportunities are listed with their tag and can be filtered', async (t) => {
+t.test('cancelled opportunities are left out unless the stage filter asks for them, then listed with their tag', async (t) => {
   const { app, database } = await buildTestApp(t);
   const buyer = await createBuyer(database);
   const o = await createOpportunity(database, buyer.id, { title: 'Cancelled one', stage: 'open' });
   await publish(database, o.id);
   await publish(database, o.id, { cancelled: true });
   let { $ } = await getPage(app, '/opportunities');
-  t.same($('.app-opportunity-list__item .govuk-tag').map((_, el) => $(el).text()).get(), ['Open', 'Cancelled']);
-  t.notMatch($('.app-opportunity-list__item').text(), 'Closing date', 'no closing date on a cancelled one');
+  t.same(titles($), [], 'not in the default list');
+  t.equal(text($, 'label[for="filter-stage"]'), 'Cancelled (1)', 'but the stage filter offers it, with its count');
   ({ $ } = await getPage(app, '/opportunities?stage=cancelled'));
   t.same(titles($), ['Cancelled one']);
+  t.same($('.app-opportunity-list__item .govuk-tag').map((_, el) => $(el).text()).get(), ['Open', 'Cancelled']);
+  t.notMatch($('.app-opportunity-list__item').text(), 'Closing date', 'no closing date on a cancelled one');
   ({ $ } = await getPage(app, '/opportunities?stage=open'));
   t.same(titles($), []);
   t.match(text($, 'main'), 'There are no open opportunities at the moment.');
@@ -116,7 +121,11 @@ t.test('bad page values are a 400 page saying what is wrong; unknown parameters 
   t.equal(badStage.response.statusCode, 400);
   t.match(text(badStage.$, 'main'), 'The stage must be one of: pipeline, planned, open, closed, awarded, cancelled.');
 
-  const ignored = await getPage(app, '/opportunities?utm_source=newsletter&sort=%27;drop%20table&page=1');
+  const badSort = await getPage(app, '/opportunities?sort=%27;drop%20table');
+  t.equal(badSort.response.statusCode, 400, 'a sort the page does not offer is a 400');
+  t.match(text(badSort.$, 'main'), 'The order (sort) must be one of: relevance, closing, newest, value.');
+
+  const ignored = await getPage(app, '/opportunities?utm_source=newsletter&fbclid=%27;drop%20table&page=1');
   t.equal(ignored.response.statusCode, 200, 'unknown parameters are ignored');
   t.same(titles(ignored.$), ['Only one']);
   for (const url of ['/?utm_source=x', `/opportunities/${o.id}?fbclid=abc`]) {

@@ -2,23 +2,27 @@
  * The public pages: the home page, the list of opportunities and one opportunity. They read the
  * latest release of each opportunity (what the public was shown), never the working copy.
  *
- * Bad input gets a clear 4xx: `page` is validated by the route schema (a 400 page naming the
- * problem), an `:id` that is not a published opportunity is a 404, unknown query parameters are
- * dropped (additionalProperties: false), and an over-long address is a 414.
+ * The list is the search page: `/opportunities?q=…&stage=…` runs app.opportunitySearch with the
+ * parameters of src/modules/search/search.params.ts (shared with GET /api/opportunities) and shows
+ * the results, the filters with their counts, the order and the pages — every request, with or
+ * without words, so that the filters and their counts are always there.
+ *
+ * Bad input gets a clear 4xx: a bad parameter value is a 400 page naming each bad parameter, a page
+ * past the last page of results is a friendly 404, an `:id` that is not a published opportunity is
+ * a 404, unknown query parameters are dropped (additionalProperties: false), and an over-long
+ * address is a 414.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
-import { AppError, BadRequestError, NotFoundError } from '../../errors.js';
+import { AppError, NotFoundError } from '../../errors.js';
 import * as format from '../../lib/format.js';
 import { renderMarkdown } from '../../lib/markdown.js';
 import {
   countByStage,
   findLatest,
   latestOpen,
-  listLatest,
-  PAGE_SIZE,
   PUBLIC_STAGES,
   type LatestRelease,
   type OpportunitySummary,
@@ -27,8 +31,31 @@ import {
 import type { PublicAwardSupplier, PublicOpportunity } from './opportunities.snapshot.js';
 import type { MainCategory, Procedure, Reservation } from './opportunities.table.js';
 import { paginationParams } from '../../lib/pagination.js';
+import { searchCpvCodes } from '../cpv/cpv.repository.js';
+import { parseQuery, positiveWords } from '../search/query.js';
+import {
+  changed,
+  countText,
+  describeSchemaErrors,
+  effectiveSort,
+  FILTER_LEGENDS,
+  filterValues,
+  hasFilters,
+  hasSearchText,
+  searchHref,
+  searchQuerystring,
+  SORT_LABELS,
+  SORT_PHRASES,
+  STAGE_LABELS,
+  withoutFilter,
+  withoutFilters,
+  type FilterParameter,
+  type SearchState,
+  type UrlFacetValue,
+} from '../search/search.params.js';
+import { runSearch, type SearchRun } from '../search/search.routes.js';
 
-export const MAX_PAGE = 10_000;
+export { MAX_PAGE } from '../search/search.params.js';
 /** Postgres `integer` ids: anything larger cannot be an opportunity. */
 const MAX_ID = 2_147_483_647;
 /** Longer addresses than any page of ours needs are refused before any work is done. */
@@ -258,29 +285,164 @@ export function parseId(raw: string): number | null {
   return id <= MAX_ID ? id : null;
 }
 
-// ---- Validation messages ------------------------------------------------------------------------
+// ---- The search page's view model -------------------------------------------------------------
 
-const PARAMETER_PROBLEMS: Record<string, string> = {
-  page: `The page number must be a whole number from 1 to ${format.count(MAX_PAGE)}.`,
-  stage: `The stage must be one of: ${PUBLIC_STAGES.join(', ')}.`,
-};
+/** One result on the search page: a ListItem with the highlighted title and snippet (HTML). */
+export interface SearchListItem extends ListItem {
+  /** Escaped text with <mark> around matched words (from the search port, checked by onlyMarks). */
+  titleHtml: string;
+  snippetHtml: string;
+}
 
-/** Turns schema errors into one sentence per parameter, shown on the 400 page. */
-function describeQueryErrors(errors: FastifySchemaValidationError[]): Error {
-  const names = [...new Set(errors.map((e) => e.instancePath.replace(/^\//, '')))];
-  const sentences = names.map((name) => PARAMETER_PROBLEMS[name] ?? `The "${name}" part of the address is not valid.`);
-  return new BadRequestError(`${sentences.join(' ')} Check the address, or go back to the list of opportunities.`, 'invalid_query');
+export function toSearchListItem(item: SearchRun['items'][number], now: Date): SearchListItem {
+  const showClosing = item.tenderDeadline && item.stage === 'open' && !item.cancelled;
+  return {
+    href: `/opportunities/${item.opportunityId}`,
+    title: item.title,
+    titleHtml: item.titleHtml,
+    buyerName: item.buyerName,
+    summary: '',
+    snippetHtml: item.snippetHtml,
+    tags: stageTags(item.stage, item.cancelled),
+    value: valueText(item.value),
+    closing: showClosing ? { iso: format.iso(item.tenderDeadline), text: format.dateTime(item.tenderDeadline), timeLeft: format.timeLeft(item.tenderDeadline, now) } : null,
+    published: { iso: format.iso(item.firstPublishedAt), text: format.date(item.firstPublishedAt) },
+  };
+}
+
+/** The one stage chosen when nothing else is (for "There are no open opportunities"), else null. */
+function onlyOneStage(state: SearchState): SearchState['stage'][number] | null {
+  if (hasSearchText(state) || state.stage.length !== 1) return null;
+  const others = (['category', 'cpv', 'value', 'sme', 'vcse', 'local', 'buyer', 'closing'] as const).some((p) => filterValues(state, p).length);
+  return others ? null : state.stage[0]!;
+}
+
+const RELATED_CATEGORIES = 3;
+
+/**
+ * For an empty result: up to three CPV divisions to try instead — those the words and the other
+ * filters still find (the CPV facet leaves its own filter out), else those whose names contain
+ * the words typed.
+ */
+async function relatedCategories(app: FastifyInstance, run: SearchRun): Promise<{ text: string; href: string }[]> {
+  const { state } = run.parsed;
+  // A division the facet counts is tried with the same words and other filters (what its count
+  // says); one found by name alone, on its own.
+  const fromFacets = run.facets.cpv.filter((v) => !v.selected && v.count > 0).slice(0, RELATED_CATEGORIES);
+  if (fromFacets.length) return fromFacets.map((v) => ({ text: `${v.label} (${countText(v.count, v.countIsEstimate)})`, href: searchHref(changed(state, { cpv: [v.value] })) }));
+  const href = (division: string) => searchHref(changed(withoutFilters(state), { q: '', sort: null, cpv: [division] }));
+  const words = positiveWords(parseQuery(state.q)).slice(0, 4);
+  if (!words.length) return [];
+  const divisions = new Map<string, string>();
+  // All the words first, then each word on its own.
+  for (const query of [words.join(' '), ...(words.length > 1 ? words : [])]) {
+    const { items } = await searchCpvCodes(app.database.db, query, { limit: 20 });
+    for (const code of items) {
+      if (!state.cpv.includes(code.division) && code.divisionDescription && !divisions.has(code.division)) divisions.set(code.division, code.divisionDescription);
+    }
+    if (divisions.size >= RELATED_CATEGORIES) break;
+  }
+  return [...divisions].slice(0, RELATED_CATEGORIES).map(([division, text]) => ({ text, href: href(division) }));
+}
+
+interface FilterItem {
+  name?: string;
+  value: string;
+  text: string;
+  checked: boolean;
+}
+
+/** Under the legend "Suitable for", the yes/no filters need fewer words. */
+const SUITABLE_LABELS = { sme: 'Small and medium-sized businesses', vcse: 'Charities and social enterprises', local: 'Local suppliers only' } as const;
+
+/** A facet value as a checkbox: "Open (12)", "Services (about 1,200)". */
+function filterItem(v: UrlFacetValue, name?: keyof typeof SUITABLE_LABELS): FilterItem {
+  const label = name ? SUITABLE_LABELS[name] : v.label;
+  return { ...(name ? { name } : {}), value: v.value, text: `${label} (${countText(v.count, v.countIsEstimate)})`, checked: v.selected };
+}
+
+/** The search page's data for views/opportunities/list.eta. */
+export function searchPage(run: SearchRun, related: { text: string; href: string }[], now: Date) {
+  const { state } = run.parsed;
+  const { result, facets } = run;
+  const withText = hasSearchText(state);
+  const sort = effectiveSort(state);
+  const filtered = hasFilters(state);
+  const pageNumber = result.page;
+
+  const checkboxes = (parameter: FilterParameter) => ({ kind: 'checkboxes' as const, name: parameter, legend: FILTER_LEGENDS[parameter], items: facets[parameter].map((v) => filterItem(v)) });
+  const suitable = (['sme', 'vcse', 'local'] as const).flatMap((p) => facets[p].map((v) => filterItem(v, p)));
+  const closingCounts = new Map(facets.closing.map((v) => [v.value, v]));
+  const closingItems = [
+    { value: '', text: 'Any time', checked: state.closing === null },
+    ...(['7', '30'] as const).map((days) => {
+      const v = closingCounts.get(days);
+      return { value: days, text: `Within ${days} days (${countText(v?.count ?? 0, v?.countIsEstimate ?? false)})`, checked: String(state.closing) === days };
+    }),
+  ];
+  const groups = [
+    checkboxes('stage'),
+    { kind: 'radios' as const, name: 'closing', legend: FILTER_LEGENDS.closing, items: closingItems },
+    checkboxes('category'),
+    checkboxes('cpv'),
+    checkboxes('value'),
+    { kind: 'checkboxes' as const, name: 'suitable', legend: 'Suitable for', items: suitable },
+    checkboxes('buyer'),
+  ].filter((g) => g.items.length > 0);
+
+  const selected = (['stage', 'closing', 'category', 'cpv', 'value', 'sme', 'vcse', 'local', 'buyer'] as const).flatMap((parameter) =>
+    filterValues(state, parameter).map((value) => ({
+      text: facets[parameter].find((v) => v.value === value)?.label ?? value,
+      href: searchHref(withoutFilter(state, parameter, value)),
+    })),
+  );
+
+  // The order: "Best match" (with words) or "Newest first" (without) is the default, sent as "".
+  const defaultSort = withText ? 'relevance' : 'newest';
+  const sortItems = [
+    { value: '', text: SORT_LABELS[defaultSort] },
+    ...(['newest', 'closing', 'value'] as const).filter((s) => s !== defaultSort).map((s) => ({ value: s, text: SORT_LABELS[s] })),
+  ];
+
+  const from = (pageNumber - 1) * result.pageSize + 1;
+  const to = (pageNumber - 1) * result.pageSize + run.items.length;
+  const totalText = `${result.totalIsEstimate ? 'About ' : ''}${format.plural(result.total, 'opportunity', 'opportunities')}`;
+  const showing = run.totalPages > 1 || result.total > run.items.length ? `, showing ${format.count(from)} to ${format.count(to)}` : '';
+  const stageOnly = onlyOneStage(state);
+
+  return {
+    q: state.q,
+    withText,
+    total: result.total,
+    totalIsEstimate: result.totalIsEstimate,
+    resultCount: `${totalText}${showing}, ${SORT_PHRASES[sort]}.`,
+    items: run.items.map((item) => toSearchListItem(item, now)),
+    notices: run.notices,
+    suggestion: result.suggestion ? { text: result.suggestion, href: searchHref(changed(state, { q: result.suggestion })) } : null,
+    groups,
+    selected,
+    clearHref: filtered ? searchHref(withoutFilters(state)) : null,
+    sortItems,
+    sortValue: state.sort === defaultSort || state.sort === null || (!withText && state.sort === 'relevance') ? '' : state.sort,
+    pagination: paginationParams(pageNumber, run.totalPages, (n) => searchHref(changed(state, { page: n })), 'Pages of opportunities'),
+    empty:
+      result.total === 0
+        ? {
+            nothingPublished: !withText && !filtered,
+            stageLabel: stageOnly ? STAGE_LABELS[stageOnly].toLowerCase() : null,
+            withText,
+            filtered,
+            withoutFiltersHref: filtered ? searchHref(withoutFilters(state)) : null,
+            withoutTextHref: withText && filtered ? searchHref(changed(state, { q: '', sort: state.sort === 'relevance' ? null : state.sort })) : null,
+            allHref: '/opportunities',
+            related,
+          }
+        : null,
+  };
 }
 
 // ---- Routes -------------------------------------------------------------------------------------
 
-const listQuery = Type.Object(
-  {
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
-    stage: Type.Optional(Type.Enum(PUBLIC_STAGES)),
-  },
-  { additionalProperties: false },
-);
 const noQuery = Type.Object({}, { additionalProperties: false });
 const idParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 
@@ -306,38 +468,38 @@ const opportunityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     });
   });
 
-  app.get('/opportunities', { config: { access: 'public' }, schema: { querystring: listQuery }, schemaErrorFormatter: describeQueryErrors }, async (request, reply) => {
-    const page = request.query.page ?? 1;
-    const stage = request.query.stage;
-    const { items, total } = await listLatest(app.database.db, page, { stage });
-    const totalPages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const filters = [{ text: 'All', href: listHref(undefined, 1), current: !stage }, ...PUBLIC_STAGES.map((s) => ({ text: STAGES[s].label, href: listHref(s, 1), current: s === stage }))];
-    const stageLabel = stage ? STAGES[stage].label.toLowerCase() : null;
-
-    if (items.length === 0 && page > 1) {
-      reply.code(404);
-      return reply.view('opportunities/no-more-results', {
-        title: 'No more opportunities',
+  app.get(
+    '/opportunities',
+    { config: { access: 'public' }, schema: { querystring: searchQuerystring }, schemaErrorFormatter: describeSchemaErrors },
+    async (request, reply) => {
+      const run = await runSearch(app, request.query);
+      const { state } = run.parsed;
+      const stageOnly = onlyOneStage(state);
+      if (run.pastLastPage) {
+        reply.code(404);
+        return reply.view('opportunities/no-more-results', {
+          title: 'No more opportunities',
+          currentPath: '/opportunities',
+          page: {
+            pageNumber: state.page,
+            totalPages: run.totalPages,
+            firstHref: searchHref(changed(state, { page: 1 })),
+            lastHref: searchHref(changed(state, { page: run.totalPages })),
+            stageLabel: stageOnly ? STAGE_LABELS[stageOnly].toLowerCase() : null,
+          },
+        });
+      }
+      const related = run.result.total === 0 ? await relatedCategories(app, run) : [];
+      const view = searchPage(run, related, app.clock());
+      const pageNumber = run.result.page;
+      const titleText = hasSearchText(state) ? `Opportunities matching “${state.q.trim()}”` : 'Opportunities';
+      return reply.view('opportunities/list', {
+        title: pageNumber > 1 ? `${titleText} (page ${pageNumber} of ${run.totalPages})` : titleText,
         currentPath: '/opportunities',
-        page: { pageNumber: page, totalPages, firstHref: listHref(stage, 1), lastHref: listHref(stage, totalPages), stageLabel },
+        page: view,
       });
-    }
-    const now = new Date();
-    return reply.view('opportunities/list', {
-      title: page > 1 ? `Opportunities (page ${page} of ${totalPages})` : 'Opportunities',
-      currentPath: '/opportunities',
-      page: {
-        items: items.map((item) => toListItem(item, now)),
-        total,
-        totalPages,
-        from: (page - 1) * PAGE_SIZE + 1,
-        to: (page - 1) * PAGE_SIZE + items.length,
-        stageLabel,
-        filters,
-        pagination: paginationParams(page, totalPages, (n) => listHref(stage, n), 'Pages of opportunities'),
-      },
-    });
-  });
+    },
+  );
 
   app.get('/opportunities/:id', { config: { access: 'public' }, schema: { params: idParams, querystring: noQuery } }, async (request, reply) => {
     const id = parseId(request.params.id);
