@@ -4,6 +4,7 @@
  */
 const benchmarks: Record<string, { description: string; load: () => Promise<{ main(args: string[]): Promise<number> }> }> = {
   pages: { description: 'home, list and detail pages against a bare Fastify + Eta page', load: () => import('./pages.js') },
+  search: { description: 'the search page replaying the query mix, one client then 50 connections (--size N, default 100,000)', load: () => import('./search.js') },
 };
 
 const [name, ...args] = process.argv.slice(2);
