@@ -51,7 +51,10 @@ export default fp(
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
-        if (status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
+        if (status === 429) {
+          reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
+          return send(request, reply, status, error.message, 'rate_limited');
+        }
         return send(request, reply, status, error.message, error.code ?? 'bad_request');
       }
       request.log.error({ err: error }, 'unhandled error');

@@ -62,3 +62,12 @@ t.test('unknown addresses count against the limit too (a scanner cannot probe UR
   for (let i = 0; i < 5; i++) statuses.push((await app.inject(`/wp-admin/probe-${i}.php`)).statusCode);
   t.same(statuses, [404, 404, 404, 429, 429], 'the 4th unknown address gets 429');
 });
+
+t.test('the API says rate_limited in JSON, with Retry-After', async (t) => {
+  const { app } = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '2' } });
+  for (let i = 0; i < 2; i++) t.equal((await app.inject('/api/opportunities')).statusCode, 200);
+  const limited = await app.inject('/api/opportunities');
+  t.equal(limited.statusCode, 429);
+  t.ok(limited.headers['retry-after'], 'Retry-After is set');
+  t.equal(limited.json().error.code, 'rate_limited');
+});
