@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { createPostgresSearch } from '../../src/modules/search/postgres.backend.js';
 import {
+  britishSpelling,
   closestWord,
   exclusionsTsqueryText,
   hasText,
@@ -15,12 +16,13 @@ import {
   parseQuery,
   positiveWords,
   replaceWords,
+  STOP_WORDS,
   toTsqueryText,
   trigramSimilarity,
   type ParsedQuery,
 } from '../../src/modules/search/query.js';
 import { markedToHtml, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, prepareSearchQuery, RESULT_WINDOW, valueBandOf } from '../../src/modules/search/search.port.js';
-import { defaultSynonyms, loadSynonyms, NO_SYNONYMS, normaliseWord, parseSynonyms, SynonymsFileError } from '../../src/modules/search/synonyms.js';
+import { defaultSynonyms, loadSynonyms, NO_SYNONYMS, normaliseWord, parseSynonyms, synonymKey, SynonymsFileError } from '../../src/modules/search/synonyms.js';
 import { createTestDatabase } from '../helper.js';
 import { createBuyer, createOpportunity, publish } from '../support/factories.js';
 import { checkResultShape } from './contract.js';
@@ -88,7 +90,7 @@ t.test('synonyms', async (t) => {
   t.equal(ts('youth services', synonyms), 'youth & services', 'no group, no change');
   t.equal(ts('"landscaping"', synonyms), 'landscaping', 'a quoted phrase is not expanded');
   t.equal(ts('-landscaping', synonyms), '!landscaping', 'nor is an exclusion');
-  t.equal(ts('IT', synonyms), '(it | (information <-> technology) | ict)', 'IT (a stop word on its own)');
+  t.equal(ts('IT', synonyms), '((information <-> technology) | ict)', 'IT (a stop word on its own) stands for its synonyms');
   t.equal(ts('school meal', synonyms), '((school & meal) | catering)', 'plural or singular');
   t.equal(ts('catering OR cleaning', synonyms), '(catering | (school <-> meals) | cleaning)', 'with OR');
   t.equal(normaliseWord('Services'), 'service');
@@ -117,6 +119,149 @@ t.test('synonyms', async (t) => {
     ['social care', 'care services'],
   ]) {
     t.ok(shipped.lookup(typed!.split(' '))?.some((p) => p.join(' ').toLowerCase() === expected), `${typed} ~ ${expected}`);
+  }
+});
+
+t.test('relevance: a stop word with synonyms ("IT") ranks rather than restricts', async (t) => {
+  const synonyms = parseSynonyms('IT, information technology, ICT\nICT support, technical support, helpdesk');
+  const itSupport = '((((information <-> technology) | ict) & support) | support)';
+  t.equal(ts('IT support', synonyms), itSupport, 'IT support: information technology or ICT support, or else any support');
+  t.equal(ts('it support', synonyms), itSupport, 'the same in lower case (it is a stop word either way)');
+  t.equal(ts('IT', synonyms), '((information <-> technology) | ict)', 'IT alone stands for its synonyms');
+  t.equal(ts('IT OR software', synonyms), '((information <-> technology) | ict | software)', 'and so does IT in an OR');
+  t.equal(ts('IT -support', synonyms), '((information <-> technology) | ict) & !support', 'with an exclusion');
+  t.equal(ts('IT support -schools', synonyms), `${itSupport} & !schools`, 'the exclusion applies to both');
+  t.equal(ts('IT support OR helpdesk', synonyms), '((((information <-> technology) | ict) & (support | helpdesk)) | (support | helpdesk))', 'OR binds tighter');
+  t.equal(toTsqueryText(parseQuery('IT support', synonyms), { weight: 'A' }), '((((information:A <-> technology:A) | ict:A) & support:A) | support:A)', 'in the title');
+  t.equal(toTsqueryText(parseQuery('IT support', synonyms), { relaxPhrases: true }), '((((information & technology) | ict) & support) | support)', 'relaxed');
+  t.equal(ts('ICT support', synonyms), '(((ict | (information <-> technology)) & support) | (technical <-> support) | helpdesk)', 'ICT is a word: it still restricts ("it" is left out)');
+  t.equal(ts('"IT" support', synonyms), 'it & support', 'a quoted IT is taken literally');
+  t.equal(ts('IT support'), 'it & support', 'without synonyms nothing changes (PostgreSQL drops "it")');
+  const phrase = parseSynonyms('IT, information technology, ICT\nIT support, ICT support, helpdesk');
+  t.equal(
+    ts('IT support', phrase),
+    '(((((information <-> technology) | ict) & support) | (ict <-> support) | helpdesk) | (support | helpdesk))',
+    'a stop word inside a synonym phrase: its own group is required, or else the rest of the phrase',
+  );
+  t.same(parseQuery('IT support', phrase).required[0]![0]!.typedSynonyms, [[['information', 'technology'], ['ict']], []], 'an IT typed in lower case or capitals');
+  t.ok(parseQuery('IT', synonyms).required[0]![0]!.typed[0]!.stopWords, 'the term is marked as stop words only');
+});
+
+t.test('relevance: abbreviations, hyphens, apostrophes, plurals and spellings', async (t) => {
+  const shipped = defaultSynonyms();
+  for (const [typed, expected] of [
+    ['SEN', 'special educational needs'],
+    ['SEND', 'special educational needs'],
+    ['HR', 'human resources'],
+    ['PPE', 'personal protective equipment'],
+    ['CCTV', 'closed circuit television'],
+    ['elearning', 'e-learning'],
+    ['e learning', 'elearning'],
+    ['preschool', 'pre-school'],
+    ['center', 'centre'],
+    ['program', 'programme'],
+    ['defense', 'defence'],
+  ]) {
+    t.ok(shipped.lookup(typed!.split(/[\s-]+/))?.some((p) => p.join(' ').toLowerCase() === expected!.replace('-', ' ')), `${typed} ~ ${expected}`);
+  }
+  t.equal(ts('HR system', shipped), '(hr | (human <-> resources)) & system');
+  t.equal(ts('SEN transport', shipped), '(sen | send | (special <-> educational <-> needs)) & transport');
+  t.equal(ts('e-learning', shipped), '((e <-> learning) | elearning | (online <-> learning))', 'a hyphenated word finds its synonyms');
+  t.equal(ts('pre-school places', shipped), '((pre <-> school) | preschool) & places');
+  t.equal(ts('leisure center', shipped), 'leisure & (center | centre)');
+  t.equal(ts('drug and alcohol', shipped), '((drug & and & alcohol) | (substance <-> misuse))', 'a stop word inside a phrase (PostgreSQL keeps its place)');
+
+  // -ize and -ise.
+  t.equal(britishSpelling('organization'), 'organisation');
+  t.equal(britishSpelling('modernize'), 'modernise');
+  t.equal(britishSpelling('specialized'), 'specialised');
+  t.equal(britishSpelling('size'), undefined, 'not a short word');
+  t.equal(britishSpelling('organisation'), undefined);
+  t.equal(ts('organization development'), '(organization | organisation) & development');
+  t.equal(ts('"organization"'), 'organization', 'a quoted word is taken literally');
+  t.equal(ts('digitization-programme'), '((digitization | digitisation) <-> programme)', 'inside a hyphenated word');
+
+  // Plurals and apostrophes in synonym matching.
+  t.equal(normaliseWord('buses'), 'bus');
+  t.equal(normaliseWord('minibuses'), 'minibus');
+  t.equal(normaliseWord('glasses'), 'glass');
+  t.equal(normaliseWord('boxes'), 'box');
+  t.equal(normaliseWord('churches'), 'church');
+  t.equal(normaliseWord('databases'), 'database');
+  t.equal(normaliseWord('houses'), 'house');
+  t.equal(ts('minibuses hire', shipped), '((minibuses & hire) | (minibus <-> rental))', 'a plural in -es finds its group');
+  t.equal(synonymKey(['children', 's', 'services']), synonymKey(['childrens', 'services']), "an apostrophe's s is ignored");
+  const possessive = parseSynonyms("children's services, children's social care");
+  t.equal(ts("childrens services", possessive), "((childrens & services) | (children <-> s <-> social <-> care))", 'typed without the apostrophe');
+  t.equal(ts("children's services", possessive), "(((children <-> s) & services) | (children <-> s <-> social <-> care))", 'typed with it');
+  t.equal(ts('children services', possessive), "((children & services) | (children <-> s <-> social <-> care))", 'or without the s');
+});
+
+t.test('relevance through PostgreSQL: to_tsquery and the backend on seeded documents', async (t) => {
+  const database = await createTestDatabase(t);
+  const { rows: kept } = await database.db.execute<{ w: string }>(
+    sql`select w from unnest(${sql.param([...STOP_WORDS])}::text[]) as w where to_tsvector('portal_english', w) <> ''::tsvector`,
+  );
+  t.same(kept, [], `the ${STOP_WORDS.size} stop words are PostgreSQL's`);
+  const { rows: extra } = await database.db.execute<{ w: string }>(
+    sql`select w from unnest(${sql.param(['ict', 'hr', 'sen', 'send', 'ppe', 'cctv', 'e', 'pre', 'information', 'technology', 'support'])}::text[]) as w where to_tsvector('portal_english', w) = ''::tsvector`,
+  );
+  t.same(extra, [], 'and the abbreviations are not stop words');
+  const { rows: phraseRows } = await database.db.execute<{ q: string }>(sql`select to_tsquery('portal_english', ${ts('digitization-programme')})::text as q`);
+  t.equal(phraseRows[0]?.q, "( 'digit' | 'digitis' ) <-> 'programm'", 'a spelling variant inside a phrase is valid tsquery');
+
+  const buyer = await createBuyer(database);
+  const docs: Record<string, number> = {};
+  for (const [key, title, summary] of [
+    ['itLiteral', 'IT support for schools', 'Desk-side help for teachers.'],
+    ['ict', 'ICT support contract', 'Network and laptop support.'],
+    ['infotech', 'Information technology support', 'Servers and help desk.'],
+    ['tenancy', 'Tenancy support service', 'Help for tenants to keep their homes.'],
+    ['grounds', 'Grounds maintenance', 'Grass cutting in the parks.'],
+    ['elearning', 'E-learning platform', 'Online courses for staff.'],
+    ['preschool', 'Pre-school places', 'Funded places for three year olds.'],
+    ['childrens', "Children's centre refurbishment", 'New kitchen and toilets.'],
+    ['organisation', 'Organisation development consultancy', 'Culture change.'],
+    ['leisure', 'Leisure centre management', 'Pools and gyms.'],
+    ['hr', 'Human resources system', 'Payroll and absence.'],
+    ['sen', 'Special educational needs transport', 'Taxis for pupils.'],
+  ] as const) {
+    const row = await createOpportunity(database, buyer.id, { title, summary, description: '' });
+    await publish(database, row.id);
+    docs[key] = row.id;
+  }
+  const backend = createPostgresSearch({ database, synonyms: defaultSynonyms() });
+  const search = async (text: string) => {
+    const result = await backend.search({ text, filters: {}, sort: 'relevance', page: 1, pageSize: 20 });
+    checkResultShape(t, result, text);
+    return result.items.map((i) => i.opportunityId);
+  };
+  const keys = (ids: number[]) => ids.map((id) => Object.keys(docs).find((k) => docs[k] === id));
+
+  const itSupport = await search('IT support');
+  t.same(new Set(keys(itSupport)), new Set(['ict', 'infotech', 'itLiteral', 'tenancy']), 'IT support: IT, ICT and information technology support, and any other support');
+  t.same(new Set(keys(itSupport.slice(0, 2))), new Set(['ict', 'infotech']), 'those about information technology first');
+  t.same(new Set(keys(await search('it support'))), new Set(['ict', 'infotech', 'itLiteral', 'tenancy']), 'in lower case too');
+  t.same(new Set(keys(await search('IT'))), new Set(['ict', 'infotech']), 'IT alone: its synonyms');
+  t.same(keys(await search('IT support -tenants')).sort(), ['ict', 'infotech', 'itLiteral'], 'with an exclusion');
+  t.same(new Set(keys(await search('ICT support'))), new Set(['ict', 'infotech']), 'ICT still restricts');
+
+  for (const [text, expected] of [
+    ['e-learning', 'elearning'],
+    ['elearning', 'elearning'],
+    ['online learning', 'elearning'],
+    ['pre-school', 'preschool'],
+    ['preschool', 'preschool'],
+    ["children's centre", 'childrens'],
+    ['childrens centre', 'childrens'],
+    ['children’s centre', 'childrens'],
+    ['organization development', 'organisation'],
+    ['leisure center', 'leisure'],
+    ['HR system', 'hr'],
+    ['SEN transport', 'sen'],
+    ['SEND transport', 'sen'],
+  ] as const) {
+    t.ok(keys(await search(text)).includes(expected), `${text} finds ${expected}`);
   }
 });
 

@@ -22,6 +22,13 @@
  *   a run an abbreviation typed in capitals ("IT") is expanded too, since "it" alone is a stop
  *   word. Alternatives that imply another are dropped ("cleaning services | cleaning" is
  *   "cleaning"). Quoted phrases and exclusions are taken literally.
+ * - A typed word that is only a stop word but has synonyms ("IT", "it") ranks rather than
+ *   restricts: PostgreSQL indexes neither the query's nor the documents' "it", so a document
+ *   saying "IT support" is indexed as "support". `IT support` is therefore
+ *   ((information <-> technology | ict) & support) | support: every "support", those about
+ *   information technology first. Alone (`IT`, `IT OR ICT`) it stands for its synonyms.
+ * - An unquoted typed word with an American -ize spelling also matches the British -ise one
+ *   ("organization" | "organisation"); other spelling pairs are synonym groups in the file.
  * - Limits: MAX_TERMS terms, MAX_WORDS_PER_TERM words each, MAX_WORD_LENGTH characters a word.
  *
  * The tsquery: built here as text and given to PostgreSQL's to_tsquery (bound as a parameter)
@@ -41,6 +48,11 @@ export interface QueryTerm {
   quoted: boolean;
   /** One word typed in capitals, 2 to 5 letters ("IT", "PPE", "CCTV"): an abbreviation. */
   acronym?: boolean;
+  /**
+   * Only PostgreSQL stop words ("IT", "it"), which neither the query nor the documents index:
+   * when it has synonyms it ranks the matches rather than restricting them (see the grammar).
+   */
+  stopWords?: boolean;
 }
 
 export interface QueryClause {
@@ -72,6 +84,31 @@ export const MAX_TERMS = 24;
 export const MAX_WORDS_PER_TERM = 12;
 export const MAX_WORD_LENGTH = 60;
 
+/**
+ * PostgreSQL's English stop words (share/tsearch_data/english.stop, used by portal_english),
+ * which to_tsquery and to_tsvector drop. A test checks this list against PostgreSQL.
+ */
+export const STOP_WORDS: ReadonlySet<string> = new Set(
+  (
+    'i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself they them ' +
+    'their theirs themselves what which who whom this that these those am is are was were be been being have has had having do does did doing ' +
+    'a an the and but if or because as until while of at by for with about against between into through during before after above below to ' +
+    'from up down in out on off over under again further then once here there when where why how all any both each few more most other some ' +
+    'such no nor not only own same so than too very s t can will just don should now'
+  ).split(' '),
+);
+
+/** Whether all the words are stop words (so PostgreSQL searches for none of them). */
+export function onlyStopWords(words: readonly string[]): boolean {
+  return words.every((w) => STOP_WORDS.has(w.toLowerCase()));
+}
+
+/** The British spelling of an American -ize word ("organization" → "organisation"), or undefined. */
+export function britishSpelling(word: string): string | undefined {
+  const m = /^(\p{L}{3,})iz(e|ed|es|er|ers|ing|ation|ations)$/u.exec(word);
+  return m ? `${m[1]}is${m[2]}` : undefined;
+}
+
 const QUOTES = new Set(['"', '\u201c', '\u201d', '\u201e', '\u00ab', '\u00bb']);
 const DASHES = new Set(['-', '\u2212']);
 const isSpace = (c: string) => /\s/u.test(c);
@@ -97,6 +134,7 @@ export function tokenize(text: string): Token[] {
     terms++;
     const term: QueryTerm = { words, quoted };
     if (!quoted && /^\p{Lu}{2,5}$/u.test(raw)) term.acronym = true;
+    if (onlyStopWords(words)) term.stopWords = true;
     tokens.push({ kind: 'term', term, negated });
   };
   while (i < chars.length) {
@@ -172,7 +210,9 @@ function expandSynonyms(tokens: Token[], synonyms: SynonymSet): (QueryClause | T
         const key = words.map(normaliseWord).join(' ');
         return (phrases ?? []).filter((p) => p.map(normaliseWord).join(' ') !== key).map((p) => p.map((w) => w.toLowerCase()));
       };
-      const typedSynonyms = matched.terms.length > 1 ? matched.terms.map((term) => (term.acronym ? others(term.words, synonyms.lookup(term.words)) : [])) : [[]];
+      // An abbreviation or a stop word ("IT", "it") inside a longer phrase stands for its own group too.
+      const typedSynonyms =
+        matched.terms.length > 1 ? matched.terms.map((term) => (term.acronym || term.stopWords ? others(term.words, synonyms.lookup(term.words)) : [])) : [[]];
       out.push({ typed: matched.terms, typedSynonyms, synonyms: others(matched.words, matched.phrases) });
       i += matched.terms.length;
     } else {
@@ -226,8 +266,21 @@ interface TsOptions {
   relaxPhrases?: boolean;
 }
 
-function phraseTs(words: readonly string[], options: TsOptions): string {
-  const ops = words.map((w) => (options.weight ? `${w}:${options.weight}` : w));
+/**
+ * How stop-word terms with synonyms ("IT") are built: `full` as their synonyms (required),
+ * `strict` left out (they match anything, as PostgreSQL cannot search for them).
+ */
+type Mode = 'full' | 'strict';
+
+/** A word as a tsquery operand; with `variants`, an -ize word also matches its -ise spelling. */
+function wordTs(word: string, options: TsOptions, variants: boolean): string {
+  const op = (w: string) => (options.weight ? `${w}:${options.weight}` : w);
+  const british = variants ? britishSpelling(word) : undefined;
+  return british ? `(${op(word)} | ${op(british)})` : op(word);
+}
+
+function phraseTs(words: readonly string[], options: TsOptions, variants = false): string {
+  const ops = words.map((w) => wordTs(w, options, variants));
   return ops.length === 1 ? ops[0]! : `(${ops.join(options.relaxPhrases ? ' & ' : ' <-> ')})`;
 }
 
@@ -248,31 +301,69 @@ function implies(a: Alternative, b: Alternative): boolean {
   return false;
 }
 
-function clauseAlternatives(clause: QueryClause, options: TsOptions): { ts: string; alt: Alternative | null }[] {
-  const typedWithSynonyms = clause.typedSynonyms.some((list) => list.length > 0);
-  const typed = clause.typed.map((term, i) => {
-    const alternatives = [phraseTs(term.words, options), ...(clause.typedSynonyms[i] ?? []).map((s) => phraseTs(s, options))];
+/** The synonym phrases PostgreSQL can search for (a phrase of stop words only, "IT", it would drop). */
+const searchable = (phrases: readonly string[][] | undefined): string[][] => (phrases ?? []).filter((words) => !onlyStopWords(words));
+
+/**
+ * Whether the typed term at `index` is a stop-word term that stands for its synonyms ("IT"): in
+ * `strict` mode it is left out, in `full` mode replaced by them.
+ */
+function isWeak(clause: QueryClause, index: number): boolean {
+  const term = clause.typed[index]!;
+  if (!term.stopWords || term.quoted) return false;
+  const own = clause.typed.length === 1 ? clause.synonyms : clause.typedSynonyms[index];
+  return searchable(own).length > 0;
+}
+
+/** A clause's alternatives as tsquery text; null when, in `strict` mode, it matches anything. */
+function clauseAlternatives(clause: QueryClause, options: TsOptions, mode: Mode): { ts: string; alt: Alternative | null }[] | null {
+  const synonyms = searchable(clause.synonyms).map((words) => ({ ts: phraseTs(words, options), alt: { words, adjacent: true } as Alternative | null }));
+  const kept = clause.typed.map((term, i) => ({ term, i })).filter(({ i }) => !(mode === 'strict' && isWeak(clause, i)));
+  if (!kept.length) return null;
+  const single = clause.typed.length === 1;
+  if (single && isWeak(clause, 0)) return synonyms;
+  let withSynonyms = false;
+  const typed = kept.map(({ term, i }) => {
+    const own = single ? [] : searchable(clause.typedSynonyms[i]);
+    if (own.length) withSynonyms = true;
+    const alternatives = [...(isWeak(clause, i) ? [] : [phraseTs(term.words, options, !term.quoted)]), ...own.map((s) => phraseTs(s, options))];
     return alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' | ')})`;
   });
+  const typedWords = kept.flatMap(({ term }) => term.words);
+  const variants = kept.some(({ term }) => !term.quoted && term.words.some((w) => britishSpelling(w)));
   // The typed terms (ANDed; a single term is a phrase), then each synonym phrase.
   return [
     {
       ts: typed.length === 1 ? typed[0]! : `(${typed.join(' & ')})`,
-      alt: typedWithSynonyms ? null : clause.typed.length === 1 ? { words: clause.typed[0]!.words, adjacent: true } : { words: clause.typed.flatMap((t) => t.words), adjacent: false },
+      alt: withSynonyms || variants ? null : { words: typedWords, adjacent: kept.length === 1 },
     },
-    ...clause.synonyms.map((words) => ({ ts: phraseTs(words, options), alt: { words, adjacent: true } })),
+    ...synonyms,
   ];
 }
 
 /**
  * An OR group's alternatives as tsquery text, less those that imply another (`cleaning services
  * | cleaning` is `cleaning`; of equal ones the first is kept): the same matches, a smaller query.
+ * null when, in `strict` mode, one of its clauses matches anything.
  */
-function groupTs(group: QueryClause[], options: TsOptions): string[] {
-  const candidates = group.flatMap((clause) => clauseAlternatives(clause, options));
+function groupTs(group: QueryClause[], options: TsOptions, mode: Mode): string[] | null {
+  const candidates: { ts: string; alt: Alternative | null }[] = [];
+  for (const clause of group) {
+    const alternatives = clauseAlternatives(clause, options, mode);
+    if (!alternatives) return null;
+    candidates.push(...alternatives);
+  }
   const redundant = (c: (typeof candidates)[number], i: number) =>
     c.alt !== null && candidates.some((other, j) => j !== i && other.alt !== null && implies(c.alt!, other.alt) && (!implies(other.alt, c.alt!) || j < i));
   return candidates.filter((c, i) => !redundant(c, i)).map((c) => c.ts);
+}
+
+function requiredTs(parsed: ParsedQuery, options: TsOptions, mode: Mode): string[] {
+  return parsed.required.flatMap((group) => {
+    const alternatives = groupTs(group, options, mode);
+    if (!alternatives?.length) return [];
+    return [alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' | ')})`];
+  });
 }
 
 /**
@@ -280,14 +371,21 @@ function groupTs(group: QueryClause[], options: TsOptions): string[] {
  * synonyms), AND NOT each exclusion. With `weight`, or `relaxPhrases`, only the required part:
  * with `weight` every operand restricted to that weight (`A`: "all of it is in the title"), with
  * `relaxPhrases` phrases loosened to AND. '' when there is nothing to search for.
+ *
+ * When a typed stop word stands for its synonyms ("IT"), the required part is `full | strict`:
+ * with them required, or else without it (see the grammar); just `full` when it is all there is.
  */
 export function toTsqueryText(parsed: ParsedQuery, options: TsOptions = {}): string {
-  const parts = parsed.required.map((group) => {
-    const alternatives = groupTs(group, options);
-    return alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' | ')})`;
-  });
-  if (!options.weight && !options.relaxPhrases) for (const term of parsed.excluded) parts.push(`!${phraseTs(term.words, {})}`);
-  return parts.join(' & ');
+  const full = requiredTs(parsed, options, 'full');
+  const strict = requiredTs(parsed, options, 'strict');
+  const joined = (parts: string[]) => parts.join(' & ');
+  let parts = full;
+  if (strict.length && joined(strict) !== joined(full)) {
+    const wrap = (p: string[]) => (p.length === 1 ? p[0]! : `(${joined(p)})`);
+    parts = [`(${wrap(full)} | ${wrap(strict)})`];
+  }
+  if (!options.weight && !options.relaxPhrases) parts = [...parts, ...parsed.excluded.map((term) => `!${phraseTs(term.words, {})}`)];
+  return joined(parts);
 }
 
 /** The exclusions alone, as to_tsquery text matching any of them ('' when none). */

@@ -42,7 +42,8 @@ export function phraseWords(phrase: string): string[] {
 
 /**
  * The form words are compared in: lower case, accents removed, and a light plural folding
- * ("services" → "service", "activities" → "activity"; not "gas" or "glass").
+ * ("services" → "service", "activities" → "activity", "glasses" → "glass", "boxes" → "box",
+ * "churches" → "church", "buses" → "bus"; not "gas" or "glass").
  */
 export function normaliseWord(word: string): string {
   let w = word
@@ -50,12 +51,18 @@ export function normaliseWord(word: string): string {
     .replace(/\p{M}/gu, '')
     .toLowerCase();
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
+  else if (w.length > 4 && /(?:ss|x|ch|sh|zz|bus)es$/.test(w)) w = w.slice(0, -2);
   else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) w = w.slice(0, -1);
   return w;
 }
 
+/**
+ * The key a phrase is looked up by: its words normalised, without the "s" an apostrophe leaves
+ * ("children's services", "childrens services" and "children services" are one key).
+ */
 export function synonymKey(words: readonly string[]): string {
-  return words.map(normaliseWord).join(' ');
+  const kept = words.length > 1 ? words.filter((w) => w.toLowerCase() !== 's') : words;
+  return kept.map(normaliseWord).join(' ');
 }
 
 export function parseSynonyms(text: string, source = 'synonyms'): SynonymSet {
