@@ -53,6 +53,8 @@ if (url) {
 }
 
 t.test('query translation', async (t) => {
+  t.equal(tr('IT support').q, 'support', '"IT" (only stop words) does not restrict the matches when other words do');
+  t.same(tr('IT support').orGroups, [], 'nor becomes a required either-or');
   t.equal(tr('plumbing repairs').q, 'plumbing repairs', 'words: all must match');
   t.equal(tr('Plumbing REPAIRS').q, 'plumbing repairs', 'lower case');
   t.equal(tr('"grounds maintenance" -tree').q, '"grounds maintenance" -tree', 'a phrase and an exclusion (the negative operator)');
@@ -75,7 +77,7 @@ t.test('query translation', async (t) => {
   const it = tr('IT');
   t.equal(it.q, '', 'IT (a stop word) is not searched as a word…');
   t.same(it.orGroups, [['"information technology"', 'ict']], '…but as the other phrases of its synonym group');
-  t.same(tr('IT services').orGroups, [['"information technology"', 'ict']]);
+  t.same(tr('IT services').orGroups, [], 'with other words, IT does not restrict (documents do not index "it")');
   t.equal(tr('IT services').q, 'services');
 
   const stop = tr('the and of');

@@ -287,7 +287,12 @@ export function translateQuery(parsed: ParsedQuery): MeilisearchText {
   const orWords: string[] = [];
   const typedWords: string[] = [];
   let hadWords = false;
-  for (const group of parsed.required) {
+  // A group typed only as stop words ("IT" in "IT support") cannot be required: documents do not
+  // index "it", so requiring its synonyms would hide literal "IT support". As in the PostgreSQL
+  // backend, it does not restrict the matches when other words do.
+  const stopWordsOnly = (group: ParsedQuery['required'][number]) => group.every((clause) => clause.typed.every((t) => t.stopWords && !t.quoted));
+  const restricting = parsed.required.some((group) => !stopWordsOnly(group)) ? parsed.required.filter((group) => !stopWordsOnly(group)) : parsed.required;
+  for (const group of restricting) {
     hadWords = true;
     const alternatives = [...new Set(group.flatMap(clauseAlternatives))];
     if (alternatives.length === 1) {
