@@ -4,9 +4,11 @@
  * process, and the report (a table, then a last line `BENCH {json}`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { freePort } from '../../src/lib/net.js';
+import { projectRoot } from '../../src/paths.js';
 
 export { freePort };
 
@@ -325,4 +327,73 @@ export function printTable(results: CaseResult[]): void {
 
 export function figures(result: CaseResult): Figures {
   return { rps: result.rps, p50_ms: result.p50_ms, p95_ms: result.p95_ms, p99_ms: result.p99_ms };
+}
+
+// ---- The seeded portal every benchmark drives ---------------------------------------------------
+
+/** Where a benchmark's portal keeps its data, and the environment its children get. */
+export interface BenchWorld {
+  dataDir: string;
+  /** Children run from here: a folder with no `.env`, so nothing points them at another database. */
+  workDir: string;
+  embeddedDbPort: number;
+  /** Variables every child gets on top of the benchmark's own. */
+  env?: Record<string, string>;
+}
+
+export function childEnv(world: BenchWorld, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATA_DIR: world.dataDir,
+    EMBEDDED_DB_PORT: String(world.embeddedDbPort),
+    // Never a server from the caller's environment: the seed starts with --reset.
+    DATABASE_URL: '',
+    ...world.env,
+    ...extra,
+  };
+}
+
+/**
+ * Seeds `size` opportunities with the bulk seeder, unless `reuse` and the data there was seeded
+ * with the same `seedId` (the size, and whatever else makes earlier data unfit to reuse).
+ */
+export async function seedOnce(world: BenchWorld, size: number, options: { reuse: boolean; seedId: string }): Promise<void> {
+  const marker = path.join(world.dataDir, 'bench-seed.json');
+  if (options.reuse && existsSync(marker) && readFileSync(marker, 'utf8') === options.seedId) {
+    console.log('reusing the data of an earlier run (--reuse-data)');
+    return;
+  }
+  rmSync(marker, { force: true });
+  const started = Date.now();
+  const seed = new Child('seed', path.join(projectRoot, 'scripts', 'seed.ts'), ['--opportunities', String(size), '--reset'], {
+    cwd: world.workDir,
+    env: childEnv(world, { NODE_ENV: 'production', LOG_LEVEL: 'warn' }),
+    inheritOutput: true,
+  });
+  const code = await seed.exited;
+  if (code !== 0) throw new Error(`the seed exited with code ${code}`);
+  writeFileSync(marker, options.seedId);
+  console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Starts the real server on the seeded data (production mode, no worker, no rate limit) and waits until it is ready. */
+export async function startPortal(world: BenchWorld, options: { cpuProfileDir?: string | undefined } = {}): Promise<{ app: Child; url: string }> {
+  const port = await freePort();
+  if (options.cpuProfileDir) rmSync(options.cpuProfileDir, { recursive: true, force: true });
+  const app = new Child('the portal', path.join(projectRoot, 'src', 'server.ts'), [], {
+    cwd: world.workDir,
+    env: childEnv(world, {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      SEED_DEMO_DATA: 'false',
+      WORKER_IN_PROCESS: 'false',
+    }),
+    nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForOk(`${url}/health/ready`, app, 180_000);
+  return { app, url };
 }

@@ -17,7 +17,7 @@
  * (default .bench/pages), --cpu-prof (profile the server; prints where its time went).
  * Autocannon runs in this process, on the same machine as the server and its database.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { releases } from '../../src/modules/opportunities/opportunities.table.js';
 import { projectRoot } from '../../src/paths.js';
 import { summariseCpuProfile } from './cpu-profile.js';
-import { Child, figures, freePort, installCleanup, printTable, problemsOf, rssMb, runCase, stopAll, waitForOk, type CaseResult, type LoadOptions } from './harness.js';
+import { Child, figures, freePort, installCleanup, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
 
 const OPPORTUNITIES = 10_000;
 const LIST_PAGES = 10;
@@ -57,52 +57,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     mkdirSync(dataDir, { recursive: true });
     const embeddedDbPort = await freePort();
-    const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-      ...process.env,
-      DATA_DIR: dataDir,
-      EMBEDDED_DB_PORT: String(embeddedDbPort),
-      // Never a server from the caller's environment: the seed starts with --reset.
-      DATABASE_URL: '',
-      ...extra,
-    });
+    const world: BenchWorld = { dataDir, workDir, embeddedDbPort };
 
     section(`Seeding ${opportunities.toLocaleString('en-GB')} opportunities into ${dataDir}`);
-    const marker = path.join(dataDir, 'bench-seed.json');
-    const seedId = JSON.stringify({ opportunities });
-    if (values['reuse-data'] && existsSync(marker) && readFileSync(marker, 'utf8') === seedId) {
-      console.log('reusing the data of an earlier run (--reuse-data)');
-    } else {
-      rmSync(marker, { force: true });
-      const started = Date.now();
-      const seed = new Child('seed', path.join(projectRoot, 'scripts', 'seed.ts'), ['--opportunities', String(opportunities), '--reset'], {
-        cwd: workDir,
-        env: childEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn' }),
-        inheritOutput: true,
-      });
-      const code = await seed.exited;
-      if (code !== 0) throw new Error(`the seed exited with code ${code}`);
-      writeFileSync(marker, seedId);
-      console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
+    await seedOnce(world, opportunities, { reuse: Boolean(values['reuse-data']), seedId: JSON.stringify({ opportunities }) });
 
     section('Starting the portal and the bare page');
-    const appPort = await freePort();
-    if (values['cpu-prof']) rmSync(profileDir, { recursive: true, force: true });
-    const app = new Child('the portal', path.join(projectRoot, 'src', 'server.ts'), [], {
-      cwd: workDir,
-      env: childEnv({
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(appPort),
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        SEED_DEMO_DATA: 'false',
-        WORKER_IN_PROCESS: 'false',
-      }),
-      nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    });
-    const appUrl = `http://127.0.0.1:${appPort}`;
-    await waitForOk(`${appUrl}/health/ready`, app, 180_000);
+    const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
     const rssAtStart = rssMb(app.pid);
 
     const detailIds = await publishedOpportunityIds(dataDir, embeddedDbPort);

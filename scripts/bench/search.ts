@@ -31,7 +31,7 @@
  * when it is not 0 (or the single client or the bare page saw one) the line is still printed, with
  * the problems before it, and the exit code is 1.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +46,7 @@ import { type SearchFilters, type SearchQuery, type SearchSort } from '../../src
 import { loadSynonyms } from '../../src/modules/search/synonyms.js';
 import { migrationsDir, projectRoot } from '../../src/paths.js';
 import { summariseCpuProfile } from './cpu-profile.js';
-import { Child, cpuSeconds, freePort, installCleanup, percentile, printTable, problemsOf, rssMb, runCase, stopAll, waitForOk, type CaseResult, type LoadOptions } from './harness.js';
+import { Child, cpuSeconds, freePort, installCleanup, percentile, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
 import { describeQuery, loadQueryMix, type MixQuery } from './search-queries.js';
 
 const DEFAULT_SIZE = 100_000;
@@ -104,56 +104,17 @@ export async function main(argv: string[]): Promise<number> {
 
     mkdirSync(dataDir, { recursive: true });
     const embeddedDbPort = await freePort();
-    const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-      ...process.env,
-      DATA_DIR: dataDir,
-      EMBEDDED_DB_PORT: String(embeddedDbPort),
-      // Never a server from the caller's environment: the seed starts with --reset.
-      DATABASE_URL: '',
-      // The PostgreSQL backend is the one measured.
-      MEILISEARCH_URL: '',
-      ...extra,
-    });
+    // The PostgreSQL backend is the one measured.
+    const world: BenchWorld = { dataDir, workDir, embeddedDbPort, env: { MEILISEARCH_URL: '' } };
 
     section(`Seeding ${size.toLocaleString('en-GB')} opportunities into ${dataDir}`);
-    const marker = path.join(dataDir, 'bench-seed.json');
     // Data seeded under other migrations (e.g. before an index was added) is not reused: the
     // seed analyses the tables after loading, with every index in place.
     const seedId = JSON.stringify({ opportunities: size, migrations: readdirSync(migrationsDir).filter((name) => name.endsWith('.sql')).sort() });
-    if (values['reuse-data'] && existsSync(marker) && readFileSync(marker, 'utf8') === seedId) {
-      console.log('reusing the data of an earlier run (--reuse-data)');
-    } else {
-      rmSync(marker, { force: true });
-      const started = Date.now();
-      const seed = new Child('seed', path.join(projectRoot, 'scripts', 'seed.ts'), ['--opportunities', String(size), '--reset'], {
-        cwd: workDir,
-        env: childEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn' }),
-        inheritOutput: true,
-      });
-      const code = await seed.exited;
-      if (code !== 0) throw new Error(`the seed exited with code ${code}`);
-      writeFileSync(marker, seedId);
-      console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
+    await seedOnce(world, size, { reuse: Boolean(values['reuse-data']), seedId });
 
     section('Starting the portal');
-    const appPort = await freePort();
-    if (values['cpu-prof']) rmSync(profileDir, { recursive: true, force: true });
-    const app = new Child('the portal', path.join(projectRoot, 'src', 'server.ts'), [], {
-      cwd: workDir,
-      env: childEnv({
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(appPort),
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        SEED_DEMO_DATA: 'false',
-        WORKER_IN_PROCESS: 'false',
-      }),
-      nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    });
-    const appUrl = `http://127.0.0.1:${appPort}`;
-    await waitForOk(`${appUrl}/health/ready`, app, 180_000);
+    const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
     const rss = new RssWatch(app.pid);
     console.log(`portal ready at ${appUrl} (pid ${app.pid}, RSS ${rss.now()} MB)`);
 
