@@ -6,25 +6,29 @@
  * Cost is bounded whatever matches, because a broad word ("services") matches most documents and
  * anything done to every match costs hundreds of milliseconds at 100,000 documents. One SQL
  * statement does the work of a search (plus a small one to normalise the text, and EXPLAIN for
- * estimates):
- * - Scan s0 reads at most countThreshold + 1 matches (text and filters) and serves the total
- *   (exact up to the threshold), the facet counts and the ranking candidates. Beyond the
- *   threshold the total is PostgreSQL's own row estimate for the same condition (EXPLAIN:
- *   planning only), flagged totalIsEstimate, and facet counts are the sample's proportions
- *   scaled to it, flagged countIsEstimate.
- * - Each facet with an active filter needs the matches under the OTHER filters: one more bounded
- *   scan each (none when no filter is active). Without a stage filter, s0 keeps cancelled matches
- *   for the stage facet and leaves them out of everything else.
- * - Relevance ranks a bounded candidate set: the matches s0 read, plus — when s0 was capped and
- *   found few title matches — up to titleCandidates documents with the words in their title
- *   (through an index on the title's own tsvector when there is one, else among a bounded number
- *   of matches), so that a title match is never lost among thousands of description matches.
+ * an estimate when more than the threshold match):
+ * - One scan, the sample, reads at most about countThreshold (+5 %) matches of the text that pass
+ *   every condition but at most one — the conditions being the stage filter (or, without one,
+ *   "not cancelled") and each other active filter. Every facet's counts leave its own condition
+ *   out, so this one scan holds every row any facet counts: all the facets are counted from it in
+ *   one pass (count(*) FILTER per facet), however many filters are active. Its rows that pass every
+ *   condition are the base set: the total, the ranking candidates, the page.
+ * - When the sample read every match, everything is exact. Otherwise the total is a lean capped
+ *   count (no rank, no facets; only when the sample's base rows do not already exceed the
+ *   threshold), exact up to the threshold and beyond it PostgreSQL's own row estimate (EXPLAIN:
+ *   planning only), flagged totalIsEstimate; facet counts are the sample's, scaled by the base
+ *   set's size over its rows in the sample, flagged countIsEstimate.
+ * - Relevance ranks a bounded candidate set: the sample's base rows, plus — when the sample was
+ *   capped and found fewer title matches than the page needs (and than titleSampleEnough) — up
+ *   to titleCandidates documents with the words in their title (through an index on the title's
+ *   own tsvector when there is one, else among a bounded number of matches), so that a title
+ *   match is never lost among thousands of description matches.
  *   Order: all the words in the title first, then ts_rank over the weighted vector, then newest.
- * - The other sorts order s0's matches when s0 read them all; otherwise ORDER BY … LIMIT over
- *   the table, which a b-tree on the sort key serves without visiting every match.
+ * - The other sorts order the sample's base rows when it read every match; otherwise ORDER BY …
+ *   LIMIT over the table, which a b-tree on the sort key serves without visiting every match.
  * - Snippets and marked titles (ts_headline over HTML-escaped text) for the shown page only.
- * - Typos: when fewer than fewResults match, the typed words that match nothing on their own (or,
- *   if none, all of them) are looked up in the titles by trigram similarity (pg_trgm's strict
+ * - Typos: when fewer than fewResults (by default: none) match, the typed words that match
+ *   nothing on their own (or, if none, all of them) are looked up in the titles by trigram similarity (pg_trgm's strict
  *   word similarity, `<<%`, through the title's trigram index, under a statement timeout). The
  *   text with each such word replaced by the closest title word is offered as "Did you mean" —
  *   if it finds something — and its matches are shown after the few exact ones; without a
@@ -69,6 +73,12 @@ export interface PostgresSearchLimits {
   titleScanWithoutIndex: number;
   /** Fewer full-text matches than this (and an unknown word) tries the typo fallback. */
   fewResults: number;
+  /**
+   * Matches read for the facet counts and the relevance candidates of a first page (deeper pages
+   * read more, up to countThreshold); beyond it, facet counts are estimates. The total is still
+   * counted exactly up to countThreshold.
+   */
+  sampleSize: number;
   /** Similar titles the typo fallback adds at most. */
   fallbackTitles: number;
   /** Values listed for the buyer and CPV division facets (chosen values are always listed). */
@@ -82,7 +92,8 @@ export const DEFAULT_POSTGRES_SEARCH_LIMITS: PostgresSearchLimits = {
   titleCandidates: 200,
   titleSampleEnough: 50,
   titleScanWithoutIndex: 5000,
-  fewResults: 3,
+  fewResults: 1,
+  sampleSize: EXACT_COUNT_THRESHOLD,
   fallbackTitles: 50,
   facetValues: 50,
   typoTimeoutMs: 30,
@@ -165,18 +176,16 @@ interface MatchMode {
   titleIndexQuery: string | null;
 }
 
-interface Scan {
-  name: string;
-  where: SQL;
-  /** Facets computed from this scan. */
-  facets: FacetName[];
-  /** Rows of this scan's sample that count for the total and the facets other than stage. */
-  rowFilter: SQL | null;
-  base: boolean;
+/** One condition of the search besides the text: the stage filter (or "not cancelled") and each other active filter. */
+interface Condition {
+  /** The facet whose counts leave this condition out. */
+  facet: FacetName;
+  sql: SQL;
+  /** Its column in the sample. */
+  column: string;
 }
 
 interface FacetRow {
-  s: string;
   f: string;
   v: string | null;
   l: string | null;
@@ -215,9 +224,18 @@ interface TypoHelp {
 }
 
 interface MainOutcome {
-  scans: Map<string, { scan: Scan; all: number; rows: number; capped: boolean }>;
+  /** Rows the sample read (all of them when not capped), of which `baseRows` pass every filter. */
+  sampleRows: number;
+  baseRows: number;
+  /** The sample stopped at its limit: there are more matches than it read. */
+  capped: boolean;
+  /** Matches of the text and every filter: exact up to countThreshold, countThreshold + 1 beyond. */
+  counted: number;
   facetRows: FacetRow[];
   items: ItemRow[];
+  /** The conditions of the base set and of the sample, for PostgreSQL's row estimates. */
+  baseWhere: SQL;
+  sampleWhere: SQL;
 }
 
 export function createPostgresSearch(options: PostgresSearchOptions): SearchBackend {
@@ -289,91 +307,70 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
 
   const and = (parts: SQL[]) => (parts.length ? sql.join(parts, sql` and `) : sql`true`);
 
-  /** The scans one search needs (see the file comment). */
-  function planScans(match: SQL, filters: SearchFilters, now: Date): Scan[] {
+  /**
+   * The conditions besides the text: the stage filter (without one, "not cancelled", which the
+   * stage facet leaves out so that it can show how many cancelled opportunities match), then each
+   * other active filter. NULL counts as false.
+   */
+  function conditionsOf(filters: SearchFilters, now: Date): Condition[] {
     const active = activeFacetFilters(filters);
-    const inactive = FACET_NAMES.filter((f) => !active.includes(f));
-    const filtersExcept = (skip: FacetName | null) => active.filter((f) => f !== skip && f !== 'stage').map((f) => filterSql(f, filters, now));
-    const stageActive = active.includes('stage');
-    const visibility = stageActive ? filterSql('stage', filters, now) : sql`not cancelled`;
-    const scans: Scan[] = [];
-    if (stageActive) {
-      scans.push({ name: 's0', where: and([match, visibility, ...filtersExcept(null)]), facets: inactive, rowFilter: null, base: true });
-      scans.push({ name: 's_stage', where: and([match, ...filtersExcept(null)]), facets: ['stage'], rowFilter: null, base: false });
-    } else {
-      // One scan serves the total, the other facets (cancelled rows left out) and the stage facet
-      // (cancelled included, so that "cancelled" shows how many there are).
-      scans.push({ name: 's0', where: and([match, ...filtersExcept(null)]), facets: inactive, rowFilter: sql`not cancelled`, base: true });
-    }
-    for (const facet of active) {
-      if (facet === 'stage') continue;
-      scans.push({ name: `s_${facet}`, where: and([match, visibility, ...filtersExcept(facet)]), facets: [facet], rowFilter: null, base: false });
-    }
-    return scans;
+    const conditions: Condition[] = [{ facet: 'stage', sql: active.includes('stage') ? filterSql('stage', filters, now) : sql`not cancelled`, column: 'k_stage' }];
+    for (const facet of active) if (facet !== 'stage') conditions.push({ facet, sql: filterSql(facet, filters, now), column: `k_${facet}` });
+    return conditions;
   }
 
-  function baseWhere(scans: Scan[]): SQL {
-    const s0 = scans[0]!;
-    return s0.rowFilter ? sql`${s0.where} and ${s0.rowFilter}` : s0.where;
+  /** Rows of the sample that pass every condition but (optionally) one facet's. */
+  function keepSql(conditions: Condition[], except: FacetName | null): SQL {
+    return and(conditions.filter((c) => c.facet !== except).map((c) => sql.raw(c.column)));
   }
 
   /**
-   * The facet counts of one scan's sample, as rows (s, f, v, l, c): the yes/no facets and the
-   * sample's size (`#` `all`, and `#` `rows` passing the scan's row filter) from one aggregate with
-   * FILTER clauses, each multi-valued facet from a GROUP BY. (Cheaper than giving each sample row
-   * a (facet, value) pair per facet and grouping once.)
+   * What the sample reads: the text matches that pass all the conditions but at most one — every
+   * row some facet counts (a facet's counts leave its own condition out), and no other.
    */
-  function facetSql(scan: Scan, now: Date, filters: SearchFilters): SQL {
-    const from = sql.raw(scan.name);
-    const name = sql`${scan.name}::text`;
-    // The stage facet counts cancelled rows too; the others only the scan's counted rows.
-    const keep = scan.rowFilter ?? sql`true`;
+  function sampleCondition(conditions: Condition[]): SQL {
+    const bools = conditions.map((c) => sql`coalesce((${c.sql}), false)`);
+    if (bools.length === 1) return sql`true`;
+    if (bools.length === 2) return sql`(${bools[0]!} or ${bools[1]!})`;
+    return sql`(${sql.join(
+      bools.map((b) => sql`${b}::int`),
+      sql` + `,
+    )}) >= ${bools.length - 1}`;
+  }
+
+  /**
+   * Every facet's counts from the sample in one pass: rows (f, v, l, c), each facet counting the
+   * sample rows that pass the conditions other than its own — the yes/no facets and the sample's
+   * size (`#` `all`, and `#` `base`: rows passing every condition) from one aggregate with FILTER
+   * clauses, each multi-valued facet from a GROUP BY.
+   */
+  function facetSql(conditions: Condition[], now: Date, filters: SearchFilters): SQL {
+    const keep = (facet: FacetName) => keepSql(conditions, conditions.some((c) => c.facet === facet) ? facet : null);
     const counts: [string, string, SQL][] = [
       ['#', 'all', sql`true`],
-      ['#', 'rows', keep],
+      ['#', 'base', keepSql(conditions, null)],
+      ['sme', 'true', sql`${keep('sme')} and suitable_for_sme`],
+      ['vcse', 'true', sql`${keep('vcse')} and suitable_for_vcse`],
+      ['localReserved', 'true', sql`${keep('localReserved')} and reservation = 'local'`],
     ];
-    if (scan.facets.includes('sme')) counts.push(['sme', 'true', sql`${keep} and suitable_for_sme`]);
-    if (scan.facets.includes('vcse')) counts.push(['vcse', 'true', sql`${keep} and suitable_for_vcse`]);
-    if (scan.facets.includes('localReserved')) counts.push(['localReserved', 'true', sql`${keep} and reservation = 'local'`]);
-    if (scan.facets.includes('closingWithin')) {
-      for (const days of [7, 30] as const) counts.push(['closingWithin', String(days), sql`${keep} and ${filterSql('closingWithin', { ...filters, closingWithinDays: days }, now)}`]);
-    }
+    for (const days of [7, 30] as const) counts.push(['closingWithin', String(days), sql`${keep('closingWithin')} and ${filterSql('closingWithin', { ...filters, closingWithinDays: days }, now)}`]);
     const columns = counts.map(([, , condition], i) => sql`count(*) filter (where ${condition})::int as ${sql.raw(`c${i}`)}`);
     const values = counts.map(([f, v], i) => sql`(${f}::text, ${v}::text, ${sql.raw(`c${i}`)})`);
-    const parts = [
-      sql`select ${name} s, x.f, x.v, null::text l, x.c from (select ${sql.join(columns, sql`, `)} from ${from}) t cross join lateral (values ${sql.join(values, sql`, `)}) x(f, v, c)`,
-    ];
-    const grouped = (facet: string, value: SQL, where: SQL, label: SQL = sql`null::text`) =>
-      sql`select ${name}, ${facet}::text, ${value}, ${label}, count(*)::int from ${from} where ${where} group by 3`;
-    for (const facet of scan.facets) {
-      switch (facet) {
-        case 'stage':
-          parts.push(grouped('stage', sql`case when cancelled then 'cancelled' else stage end`, sql`true`));
-          break;
-        case 'category':
-          parts.push(grouped('category', sql`main_category`, keep));
-          break;
-        case 'valueBand': {
-          const cases = VALUE_BANDS.filter((b) => b.id !== 'unknown').map((b) => {
-            const lower = b.minPence === null ? sql`true` : sql`value_max_pence >= ${b.minPence}`;
-            const upper = b.maxPence === null ? sql`true` : sql`value_max_pence < ${b.maxPence}`;
-            return sql`when ${lower} and ${upper} then ${b.id}::text`;
-          });
-          parts.push(grouped('valueBand', sql`case when value_max_pence is null then 'unknown' ${sql.join(cases, sql` `)} end`, keep));
-          break;
-        }
-        case 'buyer':
-          parts.push(grouped('buyer', sql`buyer_id::text`, keep, sql`max(buyer_name)`));
-          break;
-        case 'cpvDivision':
-          parts.push(
-            sql`select ${name}, 'cpvDivision', x.d, c.description, x.n from (select d, count(*)::int n from ${from} cross join unnest(cpv_divisions) d where ${keep} group by d) x left join cpv_codes c on c.code = x.d || '000000'`,
-          );
-          break;
-        default:
-          break;
-      }
-    }
+    const parts = [sql`select x.f, x.v, null::text l, x.c from (select ${sql.join(columns, sql`, `)} from sample) t cross join lateral (values ${sql.join(values, sql`, `)}) x(f, v, c)`];
+    const grouped = (facet: FacetName, value: SQL, label: SQL = sql`null::text`) =>
+      sql`select ${facet}::text, ${value}, ${label}, count(*)::int from sample where ${keep(facet)} group by 2`;
+    parts.push(grouped('stage', sql`case when cancelled then 'cancelled' else stage end`));
+    parts.push(grouped('category', sql`main_category`));
+    const cases = VALUE_BANDS.filter((b) => b.id !== 'unknown').map((b) => {
+      const lower = b.minPence === null ? sql`true` : sql`value_max_pence >= ${b.minPence}`;
+      const upper = b.maxPence === null ? sql`true` : sql`value_max_pence < ${b.maxPence}`;
+      return sql`when ${lower} and ${upper} then ${b.id}::text`;
+    });
+    parts.push(grouped('valueBand', sql`case when value_max_pence is null then 'unknown' ${sql.join(cases, sql` `)} end`));
+    parts.push(grouped('buyer', sql`buyer_id::text`, sql`max(buyer_name)`));
+    parts.push(
+      sql`select 'cpvDivision', x.d, c.description, x.n from (select d, count(*)::int n from sample cross join unnest(cpv_divisions) d where ${keep('cpvDivision')} group by d) x left join cpv_codes c on c.code = x.d || '000000'`,
+    );
     return sql.join(parts, sql` union all `);
   }
 
@@ -391,28 +388,45 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
   }
 
   async function runMain(query: SearchQuery, match: MatchMode, now: Date): Promise<MainOutcome> {
-    const scans = planScans(match.where, query.filters, now);
-    const facetColumns = sql`stage, cancelled, main_category, cpv_divisions, value_max_pence, suitable_for_sme, suitable_for_vcse, reservation, buyer_id, buyer_name, tender_deadline`;
+    const conditions = conditionsOf(query.filters, now);
+    const allConditions = and(conditions.map((c) => c.sql));
+    const baseWhere = sql`${match.where} and ${allConditions}`;
+    const sampleWhere = sql`${match.where} and ${sampleCondition(conditions)}`;
+    const base = keepSql(conditions, null);
     const relevance = query.sort === 'relevance' && match.relevance ? match.relevance : null;
     const offset = (query.page - 1) * query.pageSize;
-    const ctes: SQL[] = [];
-    scans.forEach((scan, i) => {
-      const extra = i === 0 && relevance ? sql`, ${relevance.fts} as fts, ${relevance.inTitle} as in_title, ${relevance.rank} as rank, ${relevance.sim} as sim` : sql``;
-      ctes.push(sql`${sql.raw(scan.name)} as materialized (select ${facetColumns}${i === 0 ? sql`, opportunity_id, first_published_at` : sql``}${extra} from search_documents where ${scan.where} limit ${cap + 1})`);
-    });
-    const facetParts: SQL[] = [];
-    for (const scan of scans) facetParts.push(facetSql(scan, now, query.filters));
-    ctes.push(sql`facet_rows as (${sql.join(facetParts, sql` union all `)})`);
-    const base = baseWhere(scans);
+    // The sample is small for a first page and grows with the page asked for (up to the threshold).
+    // A margin over it, so that when the sample stops, its rows that pass every condition (it also
+    // reads those that fail one, for the facets) usually exceed the threshold already: without
+    // filters, only the few cancelled ones fail. Otherwise a lean count decides the total.
+    const exactUpTo = Math.min(cap, Math.max(limits.sampleSize, offset + query.pageSize));
+    const sampleLimit = exactUpTo + Math.ceil(exactUpTo / 20);
+    const flags = conditions.map((c) => sql`coalesce((${c.sql}), false) as ${sql.raw(c.column)}`);
+    // Relevance keys for the rows that pass every condition only (the others are there for the facets).
+    const keys = relevance
+      ? sql`, case when ${and(conditions.map((c) => sql`coalesce((${c.sql}), false)`))} then ${relevance.fts} end as fts, ${relevance.inTitle} as in_title,
+             case when ${and(conditions.map((c) => sql`coalesce((${c.sql}), false)`))} then ${relevance.rank} end as rank, ${relevance.sim} as sim`
+      : sql``;
+    const ctes: SQL[] = [
+      sql`sample as materialized (select opportunity_id, first_published_at, stage, cancelled, main_category, cpv_divisions, value_max_pence, suitable_for_sme, suitable_for_vcse,
+                 reservation, buyer_id, buyer_name, tender_deadline, ${sql.join(flags, sql`, `)}${keys} from search_documents where ${sampleWhere} limit ${sampleLimit + 1})`,
+      sql`stats as (select count(*)::int as sample_rows, (count(*) filter (where ${base}))::int as base_rows from sample)`,
+      // The exact count up to the threshold, only when the sample did not read every match: a
+      // lean capped count (no rank, no facets). Uncorrelated subqueries in CASE run only if reached.
+      sql`counted as (select case when (select sample_rows from stats) <= ${sampleLimit} then (select base_rows from stats)
+                                  when (select base_rows from stats) > ${cap} then ${cap + 1}
+                                  else (select count(*)::int from (select 1 from search_documents where ${baseWhere} limit ${cap + 1}) c) end as n)`,
+      sql`facet_rows as (${facetSql(conditions, now, query.filters)})`,
+    ];
+    const sampleCapped = sql`(select sample_rows from stats) > ${sampleLimit}`;
     const pageColumns = sql`opportunity_id, first_published_at, value_max_pence, tender_deadline, stage, cancelled`;
     if (relevance) {
-      const s0 = scans[0]!;
       const titleKeys = sql`opportunity_id, first_published_at, ${relevance.fts} as fts, ${relevance.inTitle} as in_title, ${relevance.rank} as rank, ${relevance.sim} as sim`;
-      // Title matches are looked for only when the scan was capped (otherwise every match is a
+      // Title matches are looked for only when the sample was capped (otherwise every match is a
       // candidate already) and found few of them: when titles with the words are common, the
-      // scan's sample has plenty, and finding all of them through the index would cost more (a
-      // GIN bitmap is built for every title match). Both are one-time filters, evaluated once.
-      const capped = sql`(select count(*) from s0) > ${cap} and (select count(*) from s0 where in_title) < ${limits.titleSampleEnough}`;
+      // sample has plenty, and finding all of them through the index would cost more (a GIN
+      // bitmap is built for every title match). Both are one-time filters, evaluated once.
+      const capped = sql`${sampleCapped} and (select count(*) from sample where ${base} and in_title) < ${Math.max(limits.titleSampleEnough, offset + query.pageSize)}`;
       if (match.titleIndexQuery && (await hasTitleVectorIndex())) {
         ctes.push(
           // The index condition has no phrase operator (phrases loosened to AND), so the index
@@ -422,28 +436,26 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
           // `is true` keeps the document index out of this plan: ANDing its bitmap for a common word
           // with the title index's costs more than checking the few title matches row by row.
           sql`titles as (select ${titleKeys} from search_documents where ${capped} and (${relevance.inTitle}) is true and ${sql.raw(TITLE_VECTOR_SQL)} @@ ${match.titleIndexQuery}::tsquery
-                         and ${baseWhere(planScans(sql`(${match.where}) is true`, query.filters, now))} limit ${limits.titleCandidates})`,
+                         and (${match.where}) is true and ${allConditions} limit ${limits.titleCandidates})`,
         );
       } else {
         ctes.push(
-          sql`titles as (select ${titleKeys} from (select opportunity_id, first_published_at, document, title from search_documents where ${capped} and ${base} limit ${limits.titleScanWithoutIndex}) m where ${relevance.inTitle} limit ${limits.titleCandidates})`,
+          sql`titles as (select ${titleKeys} from (select opportunity_id, first_published_at, document, title from search_documents where ${capped} and ${baseWhere} limit ${limits.titleScanWithoutIndex}) m where ${relevance.inTitle} limit ${limits.titleCandidates})`,
         );
       }
       ctes.push(
-        sql`candidates as (select opportunity_id, first_published_at, fts, in_title, rank, sim from s0 where ${s0.rowFilter ?? sql`true`} union select opportunity_id, first_published_at, fts, in_title, rank, sim from titles)`,
+        sql`candidates as (select opportunity_id, first_published_at, fts, in_title, rank, sim from sample where ${base} union select opportunity_id, first_published_at, fts, in_title, rank, sim from titles)`,
       );
       ctes.push(sql`page as (select * from candidates order by ${orderSql('relevance')} limit ${query.pageSize} offset ${offset})`);
       ctes.push(sql`numbered as (select opportunity_id, row_number() over (order by ${orderSql('relevance')}) as ord from page)`);
     } else {
       const sort = query.sort === 'relevance' ? 'newest' : query.sort;
-      // When the scan read every match, the page is sorted from it; otherwise (many matches) from
-      // the table, where a b-tree on the sort key finds the first matches in order quickly. (Not
-      // the other way round: walking a sort index for a rare word would visit every row.)
-      const s0 = scans[0]!;
-      const capped = sql`(select count(*) from s0) > ${cap}`;
+      // When the sample read every match, the page is sorted from it; otherwise (many matches)
+      // from the table, where a b-tree on the sort key finds the first matches in order quickly.
+      // (Not the other way round: walking a sort index for a rare word would visit every row.)
       ctes.push(
-        sql`page as ((select ${pageColumns} from s0 where not ${capped} and ${s0.rowFilter ?? sql`true`} order by ${orderSql(sort)} limit ${query.pageSize} offset ${offset})
-             union all (select ${pageColumns} from search_documents where ${capped} and ${base} order by ${orderSql(sort)} limit ${query.pageSize} offset ${offset}))`,
+        sql`page as ((select ${pageColumns} from sample where not ${sampleCapped} and ${base} order by ${orderSql(sort)} limit ${query.pageSize} offset ${offset})
+             union all (select ${pageColumns} from search_documents where ${sampleCapped} and ${baseWhere} order by ${orderSql(sort)} limit ${query.pageSize} offset ${offset}))`,
       );
       ctes.push(sql`numbered as (select opportunity_id, row_number() over (order by ${orderSql(sort)}) as ord from page)`);
     }
@@ -452,20 +464,25 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
             ts_headline(${CONFIG}, ${escapedSql(plainSql(sql`d.summary || ' ' || d.description`))}, ${match.highlight}::tsquery, ${SNIPPET_HEADLINE_OPTIONS}) as snippet_marked`
       : sql`null::text as title_marked, null::text as snippet_marked`;
     const statement = sql`with ${sql.join(ctes, sql`, `)}
-      select (select coalesce(json_agg(r), '[]'::json) from facet_rows r) as facets,
+      select (select sample_rows from stats) as sample_rows, (select base_rows from stats) as base_rows, (select n from counted) as counted,
+             (select coalesce(json_agg(r), '[]'::json) from facet_rows r) as facets,
              (select coalesce(json_agg(i order by i.ord), '[]'::json) from (
                 select n.ord, d.opportunity_id, d.title, d.summary, d.description, d.buyer_id, d.buyer_name, d.stage, d.cancelled, d.main_category,
                        d.value_max_pence, d.suitable_for_sme, d.suitable_for_vcse, d.reservation, d.tender_deadline, d.first_published_at, ${headlines}
                 from numbered n join search_documents d using (opportunity_id)) i) as items`;
-    const { rows } = await db.execute<{ facets: FacetRow[]; items: ItemRow[] }>(statement);
-    const facetRows = rows[0]?.facets ?? [];
-    const outcome: MainOutcome = { scans: new Map(), facetRows, items: rows[0]?.items ?? [] };
-    for (const scan of scans) {
-      const all = facetRows.find((r) => r.s === scan.name && r.f === '#' && r.v === 'all')?.c ?? 0;
-      const counted = facetRows.find((r) => r.s === scan.name && r.f === '#' && r.v === 'rows')?.c ?? 0;
-      outcome.scans.set(scan.name, { scan, all, rows: counted, capped: all > cap });
-    }
-    return outcome;
+    const { rows } = await db.execute<{ sample_rows: number; base_rows: number; counted: number; facets: FacetRow[]; items: ItemRow[] }>(statement);
+    const row = rows[0];
+    const sampleRows = Number(row?.sample_rows ?? 0);
+    return {
+      sampleRows,
+      baseRows: Number(row?.base_rows ?? 0),
+      capped: sampleRows > sampleLimit,
+      counted: Number(row?.counted ?? 0),
+      facetRows: row?.facets ?? [],
+      items: row?.items ?? [],
+      baseWhere,
+      sampleWhere,
+    };
   }
 
   /** PostgreSQL's estimate of the rows matching a condition (planning only, no execution). */
@@ -474,30 +491,26 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
     return Number(rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0);
   }
 
+  /**
+   * The total and the facets. When the sample read every match, all is exact. Otherwise the total
+   * is the lean count, exact up to the threshold, and beyond it PostgreSQL's own row estimate
+   * (EXPLAIN: planning only), flagged totalIsEstimate; facet counts are the sample's, scaled by
+   * the base set's size over its rows in the sample (a ratio estimate), flagged countIsEstimate.
+   */
   async function facetsAndTotal(query: SearchQuery, outcome: MainOutcome): Promise<{ total: number; totalIsEstimate: boolean; facets: SearchFacets }> {
-    // Per scan: how much to scale its sample's counts (1 when the scan read every match).
-    const factors = new Map<string, number>();
-    let total = 0;
-    let totalIsEstimate = false;
-    for (const [name, s] of outcome.scans) {
-      let factor = 1;
-      if (s.capped) {
-        const where = s.scan.rowFilter ? sql`${s.scan.where} and ${s.scan.rowFilter}` : s.scan.where;
-        const estimate = Math.max(await estimateRows(where), s.rows);
-        factor = s.rows > 0 ? estimate / s.rows : 1;
-      }
-      factors.set(name, factor);
-      if (s.scan.base) {
-        total = s.capped ? roughly(Math.max(s.rows * factor, s.rows)) : s.rows;
-        totalIsEstimate = s.capped;
-      }
+    let factor = 1;
+    let total = outcome.capped ? outcome.counted : outcome.baseRows;
+    const totalIsEstimate = total > cap;
+    if (totalIsEstimate) total = roughly(Math.max(await estimateRows(outcome.baseWhere), cap + 1));
+    if (outcome.capped) {
+      if (outcome.baseRows > 0) factor = total / outcome.baseRows;
+      else factor = Math.max(await estimateRows(outcome.sampleWhere), outcome.sampleRows) / Math.max(1, outcome.sampleRows);
     }
+    const estimated = outcome.capped;
     const facets = emptyFacets();
     for (const row of outcome.facetRows) {
       if (row.f === '#' || row.v === null) continue;
       const facet = row.f as FacetName;
-      const factor = factors.get(row.s) ?? 1;
-      const estimated = outcome.scans.get(row.s)?.capped === true;
       const count = estimated ? (row.c > 0 ? Math.max(1, roughly(row.c * factor)) : 0) : row.c;
       const value: FacetValue = { value: row.v, count, countIsEstimate: estimated };
       if (row.l) value.label = row.l;
@@ -506,8 +519,7 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
     for (const facet of FACET_NAMES) {
       let values = facets[facet].filter((v) => v.count > 0);
       const chosen = chosenFacetValues(query.filters, facet);
-      const estimate = values.some((v) => v.countIsEstimate);
-      for (const value of chosen) if (!values.some((v) => v.value === value)) values.push({ value, count: 0, countIsEstimate: estimate });
+      for (const value of chosen) if (!values.some((v) => v.value === value)) values.push({ value, count: 0, countIsEstimate: estimated });
       values = orderFacet(facet, values);
       if (facet === 'buyer' || facet === 'cpvDivision') values = values.filter((v, i) => i < limits.facetValues || chosen.includes(v.value));
       facets[facet] = values;
@@ -654,8 +666,8 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
         : { where: sql`true`, relevance: null, highlight: null, titleIndexQuery: null };
       let outcome = await runMain(query, match, now);
       let suggestion: string | null = null;
-      const s0 = outcome.scans.get('s0')!;
-      if (text.q && text.positive && !s0.capped && s0.rows < limits.fewResults) {
+      const s0 = { rows: outcome.capped ? outcome.counted : outcome.baseRows };
+      if (text.q && text.positive && s0.rows < limits.fewResults) {
         const help = await typoHelp(query.text, parsed);
         const unknown = help?.unknown.map((w) => `“${w}”`).join(' or ');
         if (help?.suggestion) {
@@ -679,7 +691,7 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
             titleIndexQuery: text.relaxed,
           };
           outcome = await runMain(query, match, now);
-          if (outcome.scans.get('s0')!.rows > s0.rows) notices.push(`${s0.rows ? 'Few' : 'No'} opportunities contain ${unknown}, so opportunities with a similar word in their title are shown${s0.rows ? ' too' : ''}.`);
+          if ((outcome.capped ? outcome.counted : outcome.baseRows) > s0.rows) notices.push(`${s0.rows ? 'Few' : 'No'} opportunities contain ${unknown}, so opportunities with a similar word in their title are shown${s0.rows ? ' too' : ''}.`);
         }
       }
       const { total, totalIsEstimate, facets } = await facetsAndTotal(query, outcome);
