@@ -63,6 +63,14 @@ export function handleShutdownSignals(logger: Logger): ProcessLifecycle {
       logger.warn({ err: reason }, `ignored while shutting down: ${message}`);
       return;
     }
+    // The database going away (stopped by an administrator, or by the same Ctrl-C that is about
+    // to reach this process: the terminal signals the whole group, and PostgreSQL may act first)
+    // fails whatever was in flight. That is an outage to log, not a bug to crash on: the pool
+    // reconnects when the database is back, and a signal, if one is coming, shuts down cleanly.
+    if (databaseWentAway(reason)) {
+      logger.error({ err: reason }, `the database went away: ${message}`);
+      return;
+    }
     logger.fatal({ err: reason }, `unhandled promise rejection: ${message}`);
     process.exit(1);
   });
@@ -79,4 +87,11 @@ export function handleShutdownSignals(logger: Logger): ProcessLifecycle {
     onShutdown: (step) => void steps.push(step),
     shutdown,
   };
+}
+
+/** PostgreSQL's admin_shutdown, crash_shutdown and cannot_connect_now, or a connection cut by the server. */
+function databaseWentAway(reason: unknown): boolean {
+  const code = (reason as { code?: unknown } | null)?.code;
+  if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+  return reason instanceof Error && /Connection terminated unexpectedly/.test(reason.message);
 }
