@@ -60,9 +60,7 @@ import {
   markedToHtml,
   prepareSearchQuery,
   RESULT_WINDOW,
-  SEARCH_STAGES,
   valueBandOf,
-  VALUE_BANDS,
   type FacetName,
   type FacetValue,
   type SearchBackend,
@@ -74,6 +72,7 @@ import {
   type SearchSort,
   type SearchStage,
   type ValueBandId,
+  orderFacetValues,
 } from './search.port.js';
 import { defaultSynonyms, normaliseWord, phraseWords, type SynonymSet } from './synonyms.js';
 
@@ -654,7 +653,7 @@ export function createMeilisearchSearch(options: MeilisearchSearchOptions): Sear
         .filter(([, count]) => count > 0)
         .map(([value, count]) => ({ value, count, countIsEstimate: estimated }));
       for (const value of chosen) if (!values.some((v) => v.value === value)) values.push({ value, count: 0, countIsEstimate: estimated });
-      values = orderFacet(facet, values);
+      values = orderFacetValues(facet, values);
       if (facet === 'buyer' || facet === 'cpvDivision') values = values.filter((v, i) => i < limits.facetValues || chosen.includes(v.value));
       facets[facet] = values;
     }
@@ -674,25 +673,6 @@ export function createMeilisearchSearch(options: MeilisearchSearchOptions): Sear
       }
     }
     return facets;
-  }
-
-  function orderFacet(facet: FacetName, values: FacetValue[]): FacetValue[] {
-    const byList = (order: readonly string[]) => [...values].sort((a, b) => order.indexOf(a.value) - order.indexOf(b.value));
-    switch (facet) {
-      case 'stage':
-        return byList(SEARCH_STAGES);
-      case 'category':
-        return byList(['goods', 'services', 'works']);
-      case 'valueBand':
-        return byList(VALUE_BANDS.map((b) => b.id));
-      case 'closingWithin':
-        return byList(['7', '30']);
-      case 'buyer':
-      case 'cpvDivision':
-        return [...values].sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
-      default:
-        return values;
-    }
   }
 
   function toItem(hit: Hit<ResultDoc>, orWords: string[]): SearchResultItem {

@@ -48,7 +48,6 @@ import {
   HIGHLIGHT_START,
   markedToHtml,
   prepareSearchQuery,
-  SEARCH_STAGES,
   VALUE_BANDS,
   type FacetName,
   type FacetValue,
@@ -59,6 +58,7 @@ import {
   type SearchResult,
   type SearchResultItem,
   type SearchSort,
+  orderFacetValues,
 } from './search.port.js';
 import { defaultSynonyms, phraseWords, type SynonymSet } from './synonyms.js';
 
@@ -520,30 +520,11 @@ export function createPostgresSearch(options: PostgresSearchOptions): SearchBack
       let values = facets[facet].filter((v) => v.count > 0);
       const chosen = chosenFacetValues(query.filters, facet);
       for (const value of chosen) if (!values.some((v) => v.value === value)) values.push({ value, count: 0, countIsEstimate: estimated });
-      values = orderFacet(facet, values);
+      values = orderFacetValues(facet, values);
       if (facet === 'buyer' || facet === 'cpvDivision') values = values.filter((v, i) => i < limits.facetValues || chosen.includes(v.value));
       facets[facet] = values;
     }
     return { total, totalIsEstimate, facets };
-  }
-
-  function orderFacet(facet: FacetName, values: FacetValue[]): FacetValue[] {
-    const byList = (list: readonly string[]) => [...values].sort((a, b) => list.indexOf(a.value) - list.indexOf(b.value));
-    switch (facet) {
-      case 'stage':
-        return byList(SEARCH_STAGES);
-      case 'category':
-        return byList(['goods', 'services', 'works']);
-      case 'valueBand':
-        return byList(VALUE_BANDS.map((b) => b.id));
-      case 'closingWithin':
-        return byList(['7', '30']);
-      case 'buyer':
-      case 'cpvDivision':
-        return [...values].sort((a, b) => b.count - a.count || (a.label ?? a.value).localeCompare(b.label ?? b.value));
-      default:
-        return values;
-    }
   }
 
   function toItem(row: ItemRow): SearchResultItem {

@@ -301,3 +301,26 @@ export function markedToHtml(text: string, options: { escaped?: boolean } = {}):
   if (open) html += '</mark>';
   return html.replace(/<mark><\/mark>/g, '');
 }
+
+/**
+ * A facet's values in the order the page lists them: stages, types, value bands and closing
+ * periods in their natural order; buyers and CPV divisions by count, then by name.
+ */
+export function orderFacetValues(facet: FacetName, values: FacetValue[]): FacetValue[] {
+  const byList = (list: readonly string[]) => [...values].sort((a, b) => list.indexOf(a.value) - list.indexOf(b.value));
+  switch (facet) {
+    case 'stage':
+      return byList(SEARCH_STAGES);
+    case 'category':
+      return byList(SEARCH_CATEGORIES);
+    case 'valueBand':
+      return byList(VALUE_BANDS.map((b) => b.id));
+    case 'closingWithin':
+      return byList(CLOSING_WITHIN_DAYS.map(String));
+    case 'buyer':
+    case 'cpvDivision':
+      return [...values].sort((a, b) => b.count - a.count || (a.label ?? a.value).localeCompare(b.label ?? b.value));
+    default:
+      return values;
+  }
+}
