@@ -397,3 +397,8 @@ export async function startPortal(world: BenchWorld, options: { cpuProfileDir?: 
   await waitForOk(`${url}/health/ready`, app, 180_000);
   return { app, url };
 }
+
+/** A heading in a benchmark's output. */
+export function section(title: string): void {
+  console.log(`\n=== ${title}`);
+}

@@ -27,7 +27,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { releases } from '../../src/modules/opportunities/opportunities.table.js';
 import { projectRoot } from '../../src/paths.js';
 import { summariseCpuProfile } from './cpu-profile.js';
-import { Child, figures, freePort, installCleanup, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
+import { Child, figures, freePort, installCleanup, section, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
 
 const OPPORTUNITIES = 10_000;
 const LIST_PAGES = 10;
@@ -54,76 +54,65 @@ export async function main(argv: string[]): Promise<number> {
   const profileDir = path.join(workDir, 'profiles');
   installCleanup();
 
-  try {
-    mkdirSync(dataDir, { recursive: true });
-    const embeddedDbPort = await freePort();
-    const world: BenchWorld = { dataDir, workDir, embeddedDbPort };
+  mkdirSync(dataDir, { recursive: true });
+  const embeddedDbPort = await freePort();
+  const world: BenchWorld = { dataDir, workDir, embeddedDbPort };
 
-    section(`Seeding ${opportunities.toLocaleString('en-GB')} opportunities into ${dataDir}`);
-    await seedOnce(world, opportunities, { reuse: Boolean(values['reuse-data']), seedId: JSON.stringify({ opportunities }) });
+  section(`Seeding ${opportunities.toLocaleString('en-GB')} opportunities into ${dataDir}`);
+  await seedOnce(world, opportunities, { reuse: Boolean(values['reuse-data']), seedId: JSON.stringify({ opportunities }) });
 
-    section('Starting the portal and the bare page');
-    const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
-    const rssAtStart = rssMb(app.pid);
+  section('Starting the portal and the bare page');
+  const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
+  const rssAtStart = rssMb(app.pid);
 
-    const detailIds = await publishedOpportunityIds(dataDir, embeddedDbPort);
-    const detailBytes = await averageBytes(appUrl, detailIds.slice(0, 20).map((id) => `/opportunities/${id}`));
-    console.log(`portal ready at ${appUrl} (pid ${app.pid}, RSS ${rssAtStart} MB); ${detailIds.length} published opportunities; detail page ≈ ${detailBytes} bytes`);
-    await expectOk(appUrl, ['/', '/opportunities?page=1', `/opportunities/${detailIds[0]}`]);
+  const detailIds = await publishedOpportunityIds(dataDir, embeddedDbPort);
+  const detailBytes = await averageBytes(appUrl, detailIds.slice(0, 20).map((id) => `/opportunities/${id}`));
+  console.log(`portal ready at ${appUrl} (pid ${app.pid}, RSS ${rssAtStart} MB); ${detailIds.length} published opportunities; detail page ≈ ${detailBytes} bytes`);
+  await expectOk(appUrl, ['/', '/opportunities?page=1', `/opportunities/${detailIds[0]}`]);
 
-    const barePort = await freePort();
-    const bare = new Child('the bare page', path.join(projectRoot, 'scripts', 'bench', 'bare-server.ts'), [], {
-      cwd: workDir,
-      env: { ...process.env, PORT: String(barePort), BARE_PAGE_BYTES: String(detailBytes), NODE_ENV: 'production' },
-    });
-    const bareUrl = `http://127.0.0.1:${barePort}`;
-    await waitForOk(bareUrl, bare, 30_000);
+  const barePort = await freePort();
+  const bare = new Child('the bare page', path.join(projectRoot, 'scripts', 'bench', 'bare-server.ts'), [], {
+    cwd: workDir,
+    env: { ...process.env, PORT: String(barePort), BARE_PAGE_BYTES: String(detailBytes), NODE_ENV: 'production' },
+  });
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  await waitForOk(bareUrl, bare, 30_000);
 
-    section(`Load: ${load.connections} connections, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s per case`);
-    const results: CaseResult[] = [];
-    const run = async (name: string, url: string, paths: string[], watchPid?: number) => {
-      let next = 0;
-      // Other processes on the machine take CPU from the measured ones: say how busy it was.
-      process.stdout.write(`${name} (load average before: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)… `);
-      const result = await runCase(name, url, () => paths[next++ % paths.length]!, load, watchPid);
-      console.log(`${result.rps.toFixed(1)} req/s`);
-      results.push(result);
-      return result;
-    };
-    const baseline = await run('bare page', bareUrl, ['/'], bare.pid);
-    const home = await run('home', appUrl, ['/'], app.pid);
-    const list = await run('list', appUrl, Array.from({ length: LIST_PAGES }, (_, i) => `/opportunities?page=${i + 1}`), app.pid);
-    const detail = await run('detail', appUrl, detailIds.map((id) => `/opportunities/${id}`), app.pid);
-    const rssAtEnd = rssMb(app.pid);
+  section(`Load: ${load.connections} connections, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s per case`);
+  const results: CaseResult[] = [];
+  const run = async (name: string, url: string, paths: string[], watchPid?: number) => {
+    let next = 0;
+    // Other processes on the machine take CPU from the measured ones: say how busy it was.
+    process.stdout.write(`${name} (load average before: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)… `);
+    const result = await runCase(name, url, () => paths[next++ % paths.length]!, load, watchPid);
+    console.log(`${result.rps.toFixed(1)} req/s`);
+    results.push(result);
+    return result;
+  };
+  const baseline = await run('bare page', bareUrl, ['/'], bare.pid);
+  const home = await run('home', appUrl, ['/'], app.pid);
+  const list = await run('list', appUrl, Array.from({ length: LIST_PAGES }, (_, i) => `/opportunities?page=${i + 1}`), app.pid);
+  const detail = await run('detail', appUrl, detailIds.map((id) => `/opportunities/${id}`), app.pid);
+  const rssAtEnd = rssMb(app.pid);
 
-    await stopAll();
+  await stopAll();
 
-    section('Results');
-    printTable(results);
-    console.log(`(CPU ms/resp: the server process per response; children: its embedded PostgreSQL, per response)`);
-    const ratio = detail.rps / baseline.rps;
-    console.log(`\ndetail / bare page: ${(ratio * 100).toFixed(0)} % of the bare page's req/s (target ≥ ${DETAIL_TARGET * 100} %: ${ratio >= DETAIL_TARGET ? 'met' : 'MISSED'})`);
-    const appPeak = Math.max(...[home, list, detail].map((r) => r.peakRssMb ?? 0));
-    console.log(`portal RSS (VmRSS of the server process): ${rssAtStart} MB after start, ${appPeak} MB peak under load, ${rssAtEnd} MB at the end (the peak RSS column is each case's server: the bare page's own process, then the portal)`);
-    if (values['cpu-prof']) summariseCpuProfile(profileDir);
+  section('Results');
+  printTable(results);
+  console.log(`(CPU ms/resp: the server process per response; children: its embedded PostgreSQL, per response)`);
+  const ratio = detail.rps / baseline.rps;
+  console.log(`\ndetail / bare page: ${(ratio * 100).toFixed(0)} % of the bare page's req/s (target ≥ ${DETAIL_TARGET * 100} %: ${ratio >= DETAIL_TARGET ? 'met' : 'MISSED'})`);
+  const appPeak = Math.max(...[home, list, detail].map((r) => r.peakRssMb ?? 0));
+  console.log(`portal RSS (VmRSS of the server process): ${rssAtStart} MB after start, ${appPeak} MB peak under load, ${rssAtEnd} MB at the end (the peak RSS column is each case's server: the bare page's own process, then the portal)`);
+  if (values['cpu-prof']) summariseCpuProfile(profileDir);
 
-    const problems = results.flatMap(problemsOf);
-    if (problems.length > 0) {
-      console.error(`\nNOT A VALID MEASUREMENT:\n  ${problems.join('\n  ')}`);
-      return 1;
-    }
-    console.log(`BENCH ${JSON.stringify({ bench: 'pages', baseline: figures(baseline), cases: { home: figures(home), list: figures(list), detail: figures(detail) } })}`);
-    return 0;
-  } catch (error) {
-    console.error(`\nbenchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  const problems = results.flatMap(problemsOf);
+  if (problems.length > 0) {
+    console.error(`\nNOT A VALID MEASUREMENT:\n  ${problems.join('\n  ')}`);
     return 1;
-  } finally {
-    await stopAll();
   }
-}
-
-function section(title: string): void {
-  console.log(`\n=== ${title}`);
+  console.log(`BENCH ${JSON.stringify({ bench: 'pages', baseline: figures(baseline), cases: { home: figures(home), list: figures(list), detail: figures(detail) } })}`);
+  return 0;
 }
 
 async function fetchText(url: string): Promise<{ status: number; text: string }> {

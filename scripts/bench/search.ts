@@ -46,7 +46,7 @@ import { type SearchFilters, type SearchQuery, type SearchSort } from '../../src
 import { loadSynonyms } from '../../src/modules/search/synonyms.js';
 import { migrationsDir, projectRoot } from '../../src/paths.js';
 import { summariseCpuProfile } from './cpu-profile.js';
-import { Child, cpuSeconds, freePort, installCleanup, percentile, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
+import { Child, cpuSeconds, freePort, installCleanup, section, percentile, printTable, problemsOf, rssMb, runCase, seedOnce, startPortal, stopAll, waitForOk, type BenchWorld, type CaseResult, type LoadOptions } from './harness.js';
 import { describeQuery, loadQueryMix, type MixQuery } from './search-queries.js';
 
 const DEFAULT_SIZE = 100_000;
@@ -97,148 +97,137 @@ export async function main(argv: string[]): Promise<number> {
   const profileDir = path.join(workDir, 'profiles');
   installCleanup();
 
-  try {
-    const mix = loadQueryMix();
-    const paths = mix.map((q) => (q.queryString ? `${searchPath}?${q.queryString}` : searchPath));
-    console.log(`query mix: ${mix.length} queries from data/search-queries.tsv (${mix.filter((q) => q.filters.length).length} with filters, ${mix.filter((q) => !q.text).length} without text)`);
+  const mix = loadQueryMix();
+  const paths = mix.map((q) => (q.queryString ? `${searchPath}?${q.queryString}` : searchPath));
+  console.log(`query mix: ${mix.length} queries from data/search-queries.tsv (${mix.filter((q) => q.filters.length).length} with filters, ${mix.filter((q) => !q.text).length} without text)`);
 
-    mkdirSync(dataDir, { recursive: true });
-    const embeddedDbPort = await freePort();
-    // The PostgreSQL backend is the one measured.
-    const world: BenchWorld = { dataDir, workDir, embeddedDbPort, env: { MEILISEARCH_URL: '' } };
+  mkdirSync(dataDir, { recursive: true });
+  const embeddedDbPort = await freePort();
+  // The PostgreSQL backend is the one measured.
+  const world: BenchWorld = { dataDir, workDir, embeddedDbPort, env: { MEILISEARCH_URL: '' } };
 
-    section(`Seeding ${size.toLocaleString('en-GB')} opportunities into ${dataDir}`);
-    // Data seeded under other migrations (e.g. before an index was added) is not reused: the
-    // seed analyses the tables after loading, with every index in place.
-    const seedId = JSON.stringify({ opportunities: size, migrations: readdirSync(migrationsDir).filter((name) => name.endsWith('.sql')).sort() });
-    await seedOnce(world, size, { reuse: Boolean(values['reuse-data']), seedId });
+  section(`Seeding ${size.toLocaleString('en-GB')} opportunities into ${dataDir}`);
+  // Data seeded under other migrations (e.g. before an index was added) is not reused: the
+  // seed analyses the tables after loading, with every index in place.
+  const seedId = JSON.stringify({ opportunities: size, migrations: readdirSync(migrationsDir).filter((name) => name.endsWith('.sql')).sort() });
+  await seedOnce(world, size, { reuse: Boolean(values['reuse-data']), seedId });
 
-    section('Starting the portal');
-    const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
-    const rss = new RssWatch(app.pid);
-    console.log(`portal ready at ${appUrl} (pid ${app.pid}, RSS ${rss.now()} MB)`);
+  section('Starting the portal');
+  const { app, url: appUrl } = await startPortal(world, { cpuProfileDir: values['cpu-prof'] ? profileDir : undefined });
+  const rss = new RssWatch(app.pid);
+  console.log(`portal ready at ${appUrl} (pid ${app.pid}, RSS ${rss.now()} MB)`);
 
-    const dbConfig = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, EMBEDDED_DB_PORT: String(embeddedDbPort) });
-    const shape = await dataShape(dbConfig);
-    const broadShare = shape.broad / Math.max(1, shape.documents);
-    console.log(
-      `${shape.documents.toLocaleString('en-GB')} search documents (${shape.published.toLocaleString('en-GB')} not cancelled); ` +
-        `"${BROAD_WORD}" matches ${shape.broad.toLocaleString('en-GB')} of them (${(broadShare * 100).toFixed(0)} %)`,
-    );
-    if (broadShare < 0.5) console.log(`WARNING: "${BROAD_WORD}" matches fewer than half of the documents: the data is not shaped like real notices`);
+  const dbConfig = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, EMBEDDED_DB_PORT: String(embeddedDbPort) });
+  const shape = await dataShape(dbConfig);
+  const broadShare = shape.broad / Math.max(1, shape.documents);
+  console.log(
+    `${shape.documents.toLocaleString('en-GB')} search documents (${shape.published.toLocaleString('en-GB')} not cancelled); ` +
+      `"${BROAD_WORD}" matches ${shape.broad.toLocaleString('en-GB')} of them (${(broadShare * 100).toFixed(0)} %)`,
+  );
+  if (broadShare < 0.5) console.log(`WARNING: "${BROAD_WORD}" matches fewer than half of the documents: the data is not shaped like real notices`);
 
-    await checkAnswersSearches(appUrl, searchPath, target);
+  await checkAnswersSearches(appUrl, searchPath, target);
 
-    section(`One client, in sequence: the mix of ${mix.length} queries against ${searchPath} (a warm-up pass, then the measured pass)`);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const loadBefore = os.loadavg()[0]!;
-    const cold = await replay(appUrl, paths, mix, agent);
-    const cpuBefore = cpuSeconds(app.pid);
-    const single = await replay(appUrl, paths, mix, agent);
-    const cpuAfter = cpuSeconds(app.pid);
-    agent.destroy();
-    // CPU per query hardly depends on what else the machine runs, unlike the latencies.
-    const cpuPerQuery = {
-      server: ((cpuAfter.self - cpuBefore.self) * 1000) / single.length,
-      database: ((cpuAfter.tree - cpuAfter.self - (cpuBefore.tree - cpuBefore.self)) * 1000) / single.length,
-    };
-    const coldFigures = latencyFigures(cold);
-    const singleFigures = latencyFigures(single);
-    console.log(`load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after, on ${os.availableParallelism()} cores`);
-    console.log(`cold pass:     p50 ${coldFigures.p50_ms} ms, p95 ${coldFigures.p95_ms} ms, p99 ${coldFigures.p99_ms} ms, max ${coldFigures.max_ms} ms`);
-    console.log(`measured pass: p50 ${singleFigures.p50_ms} ms, p95 ${singleFigures.p95_ms} ms, p99 ${singleFigures.p99_ms} ms, max ${singleFigures.max_ms} ms, mean ${singleFigures.mean_ms} ms`);
-    console.log(`CPU per query (measured pass, mean): ${cpuPerQuery.server.toFixed(1)} ms in the server process + ${cpuPerQuery.database.toFixed(1)} ms in its PostgreSQL`);
-    const slowest = [...single].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN);
-    console.log(`the ${SLOWEST_SHOWN} slowest queries of the measured pass:`);
-    for (const t of slowest) console.log(`  ${t.ms.toFixed(1).padStart(7)} ms  ${t.status}  line ${String(t.query.line).padStart(3)}  ${describeQuery(t.query)}`);
-    const singleNon2xx = single.filter((t) => t.status < 200 || t.status > 299);
-    for (const t of singleNon2xx.slice(0, 10)) console.log(`  NOT 2xx: ${t.status} for line ${t.query.line}: ${describeQuery(t.query)}`);
-    const averageBytes = Math.round(single.reduce((sum, t) => sum + t.bytes, 0) / single.length);
+  section(`One client, in sequence: the mix of ${mix.length} queries against ${searchPath} (a warm-up pass, then the measured pass)`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const loadBefore = os.loadavg()[0]!;
+  const cold = await replay(appUrl, paths, mix, agent);
+  const cpuBefore = cpuSeconds(app.pid);
+  const single = await replay(appUrl, paths, mix, agent);
+  const cpuAfter = cpuSeconds(app.pid);
+  agent.destroy();
+  // CPU per query hardly depends on what else the machine runs, unlike the latencies.
+  const cpuPerQuery = {
+    server: ((cpuAfter.self - cpuBefore.self) * 1000) / single.length,
+    database: ((cpuAfter.tree - cpuAfter.self - (cpuBefore.tree - cpuBefore.self)) * 1000) / single.length,
+  };
+  const coldFigures = latencyFigures(cold);
+  const singleFigures = latencyFigures(single);
+  console.log(`load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after, on ${os.availableParallelism()} cores`);
+  console.log(`cold pass:     p50 ${coldFigures.p50_ms} ms, p95 ${coldFigures.p95_ms} ms, p99 ${coldFigures.p99_ms} ms, max ${coldFigures.max_ms} ms`);
+  console.log(`measured pass: p50 ${singleFigures.p50_ms} ms, p95 ${singleFigures.p95_ms} ms, p99 ${singleFigures.p99_ms} ms, max ${singleFigures.max_ms} ms, mean ${singleFigures.mean_ms} ms`);
+  console.log(`CPU per query (measured pass, mean): ${cpuPerQuery.server.toFixed(1)} ms in the server process + ${cpuPerQuery.database.toFixed(1)} ms in its PostgreSQL`);
+  const slowest = [...single].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN);
+  console.log(`the ${SLOWEST_SHOWN} slowest queries of the measured pass:`);
+  for (const t of slowest) console.log(`  ${t.ms.toFixed(1).padStart(7)} ms  ${t.status}  line ${String(t.query.line).padStart(3)}  ${describeQuery(t.query)}`);
+  const singleNon2xx = single.filter((t) => t.status < 200 || t.status > 299);
+  for (const t of singleNon2xx.slice(0, 10)) console.log(`  NOT 2xx: ${t.status} for line ${t.query.line}: ${describeQuery(t.query)}`);
+  const averageBytes = Math.round(single.reduce((sum, t) => sum + t.bytes, 0) / single.length);
 
-    section('Starting the bare page');
-    const barePort = await freePort();
-    const bare = new Child('the bare page', path.join(projectRoot, 'scripts', 'bench', 'bare-server.ts'), [], {
-      cwd: workDir,
-      env: { ...process.env, PORT: String(barePort), BARE_PAGE_BYTES: String(averageBytes), NODE_ENV: 'production' },
-    });
-    const bareUrl = `http://127.0.0.1:${barePort}`;
-    await waitForOk(bareUrl, bare, 30_000);
-    console.log(`bare page at ${bareUrl}, about ${averageBytes} bytes (the average search response)`);
+  section('Starting the bare page');
+  const barePort = await freePort();
+  const bare = new Child('the bare page', path.join(projectRoot, 'scripts', 'bench', 'bare-server.ts'), [], {
+    cwd: workDir,
+    env: { ...process.env, PORT: String(barePort), BARE_PAGE_BYTES: String(averageBytes), NODE_ENV: 'production' },
+  });
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  await waitForOk(bareUrl, bare, 30_000);
+  console.log(`bare page at ${bareUrl}, about ${averageBytes} bytes (the average search response)`);
 
-    section(`Load: ${load.connections} connections, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s per case`);
-    const results: CaseResult[] = [];
-    const loadAverages: number[] = [];
-    const run = async (name: string, url: string, casePaths: string[], watchPid: number) => {
-      let next = 0;
-      // Other processes on the machine take CPU from the measured ones: say how busy it was.
-      loadAverages.push(os.loadavg()[0]!);
-      process.stdout.write(`${name} (load average before: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)… `);
-      const result = await runCase(name, url, () => casePaths[next++ % casePaths.length]!, load, watchPid);
-      console.log(`${result.rps.toFixed(1)} req/s`);
-      results.push(result);
-      return result;
-    };
-    const baseline = await run('bare page', bareUrl, ['/'], bare.pid);
-    const searchLoad = await run(`search (${target})`, appUrl, paths, app.pid);
+  section(`Load: ${load.connections} connections, ${load.warmupSeconds} s warm-up + ${load.durationSeconds} s per case`);
+  const results: CaseResult[] = [];
+  const loadAverages: number[] = [];
+  const run = async (name: string, url: string, casePaths: string[], watchPid: number) => {
+    let next = 0;
+    // Other processes on the machine take CPU from the measured ones: say how busy it was.
     loadAverages.push(os.loadavg()[0]!);
-    const rssPeak = Math.max(rss.peak(), searchLoad.peakRssMb ?? 0);
-    const rssAtEnd = rss.now();
-    rss.stop();
+    process.stdout.write(`${name} (load average before: ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)… `);
+    const result = await runCase(name, url, () => casePaths[next++ % casePaths.length]!, load, watchPid);
+    console.log(`${result.rps.toFixed(1)} req/s`);
+    results.push(result);
+    return result;
+  };
+  const baseline = await run('bare page', bareUrl, ['/'], bare.pid);
+  const searchLoad = await run(`search (${target})`, appUrl, paths, app.pid);
+  loadAverages.push(os.loadavg()[0]!);
+  const rssPeak = Math.max(rss.peak(), searchLoad.peakRssMb ?? 0);
+  const rssAtEnd = rss.now();
+  rss.stop();
 
-    let explained: string | undefined;
-    if (explainCount > 0) {
-      section(`Where the time goes: the ${explainCount} slowest queries through the PostgreSQL backend, each statement EXPLAIN ANALYZEd`);
-      explained = path.join(workDir, 'search-explain.txt');
-      await explainSlowest(dbConfig, slowest.slice(0, explainCount), explained);
-    }
-    await stopAll();
-
-    section('Results');
-    printTable(results);
-    console.log(`(CPU ms/resp: the server process per response; children: its embedded PostgreSQL, per response)`);
-    const share = searchLoad.rps / baseline.rps;
-    const loadErrors = searchLoad.errors + searchLoad.timeouts + searchLoad.non2xx;
-    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log(`\n"${BROAD_WORD}" matches ${shape.broad.toLocaleString('en-GB')} of ${shape.documents.toLocaleString('en-GB')} documents (${(broadShare * 100).toFixed(0)} %); measured ${target === 'page' ? 'the search page /opportunities' : 'the JSON API /api/opportunities'} on the PostgreSQL backend, no result cache`);
-    console.log(`one client: mean CPU per query ${cpuPerQuery.server.toFixed(1)} ms (server) + ${cpuPerQuery.database.toFixed(1)} ms (PostgreSQL)`);
-    console.log(`one client: p50 ${singleFigures.p50_ms} ms (target ≤ ${TARGETS.p50Ms} ms: ${verdict(singleFigures.p50_ms <= TARGETS.p50Ms)}), p95 ${singleFigures.p95_ms} ms (target ≤ ${TARGETS.p95Ms} ms: ${verdict(singleFigures.p95_ms <= TARGETS.p95Ms)}), p99 ${singleFigures.p99_ms} ms`);
-    console.log(
-      `under load: ${searchLoad.rps.toFixed(1)} req/s = ${(share * 100).toFixed(1)} % of the bare page's ${baseline.rps.toFixed(1)} req/s (target ≥ ${TARGETS.shareOfBare * 100} %: ${verdict(share >= TARGETS.shareOfBare)}), ` +
-        `p95 ${searchLoad.p95_ms} ms, ${loadErrors} errors (${searchLoad.errors} errors, ${searchLoad.timeouts} timeouts, ${searchLoad.non2xx} non-2xx; target 0: ${verdict(loadErrors === 0)})`,
-    );
-    console.log(`portal RSS (VmRSS of the server process, not its PostgreSQL): ${rssPeak} MB peak (target ≤ ${TARGETS.rssMb} MB: ${verdict(rssPeak <= TARGETS.rssMb)}), ${rssAtEnd} MB at the end`);
-    console.log(`load average (1 min) during the load runs: ${loadAverages.map((l) => l.toFixed(2)).join(' → ')} on ${os.availableParallelism()} cores (the machine is shared: other work slows every figure)`);
-    if (explained) console.log(`EXPLAIN ANALYZE plans: ${explained}`);
-    if (values['cpu-prof']) summariseCpuProfile(profileDir);
-
-    const problems = [
-      ...problemsOf(baseline),
-      ...problemsOf(searchLoad),
-      ...(singleNon2xx.length ? [`one client: ${singleNon2xx.length} non-2xx responses (first: ${singleNon2xx[0]!.status} for line ${singleNon2xx[0]!.query.line})`] : []),
-    ];
-    if (problems.length > 0) console.error(`\nPROBLEMS (the figures below are not a clean measurement):\n  ${problems.join('\n  ')}`);
-    const round1 = (n: number) => Math.round(n * 10) / 10;
-    console.log(
-      `BENCH ${JSON.stringify({
-        bench: 'search',
-        size,
-        ...(target === 'api' ? { target: 'api' } : {}),
-        baseline: { rps: baseline.rps, p95_ms: baseline.p95_ms },
-        single: { p50_ms: singleFigures.p50_ms, p95_ms: singleFigures.p95_ms, p99_ms: singleFigures.p99_ms },
-        load: { rps: searchLoad.rps, p95_ms: searchLoad.p95_ms, errors: loadErrors, rss_mb: round1(rssPeak) },
-      })}`,
-    );
-    return problems.length ? 1 : 0;
-  } catch (error) {
-    console.error(`\nbenchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await stopAll();
+  let explained: string | undefined;
+  if (explainCount > 0) {
+    section(`Where the time goes: the ${explainCount} slowest queries through the PostgreSQL backend, each statement EXPLAIN ANALYZEd`);
+    explained = path.join(workDir, 'search-explain.txt');
+    await explainSlowest(dbConfig, slowest.slice(0, explainCount), explained);
   }
-}
+  await stopAll();
 
-function section(title: string): void {
-  console.log(`\n=== ${title}`);
+  section('Results');
+  printTable(results);
+  console.log(`(CPU ms/resp: the server process per response; children: its embedded PostgreSQL, per response)`);
+  const share = searchLoad.rps / baseline.rps;
+  const loadErrors = searchLoad.errors + searchLoad.timeouts + searchLoad.non2xx;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log(`\n"${BROAD_WORD}" matches ${shape.broad.toLocaleString('en-GB')} of ${shape.documents.toLocaleString('en-GB')} documents (${(broadShare * 100).toFixed(0)} %); measured ${target === 'page' ? 'the search page /opportunities' : 'the JSON API /api/opportunities'} on the PostgreSQL backend, no result cache`);
+  console.log(`one client: mean CPU per query ${cpuPerQuery.server.toFixed(1)} ms (server) + ${cpuPerQuery.database.toFixed(1)} ms (PostgreSQL)`);
+  console.log(`one client: p50 ${singleFigures.p50_ms} ms (target ≤ ${TARGETS.p50Ms} ms: ${verdict(singleFigures.p50_ms <= TARGETS.p50Ms)}), p95 ${singleFigures.p95_ms} ms (target ≤ ${TARGETS.p95Ms} ms: ${verdict(singleFigures.p95_ms <= TARGETS.p95Ms)}), p99 ${singleFigures.p99_ms} ms`);
+  console.log(
+    `under load: ${searchLoad.rps.toFixed(1)} req/s = ${(share * 100).toFixed(1)} % of the bare page's ${baseline.rps.toFixed(1)} req/s (target ≥ ${TARGETS.shareOfBare * 100} %: ${verdict(share >= TARGETS.shareOfBare)}), ` +
+      `p95 ${searchLoad.p95_ms} ms, ${loadErrors} errors (${searchLoad.errors} errors, ${searchLoad.timeouts} timeouts, ${searchLoad.non2xx} non-2xx; target 0: ${verdict(loadErrors === 0)})`,
+  );
+  console.log(`portal RSS (VmRSS of the server process, not its PostgreSQL): ${rssPeak} MB peak (target ≤ ${TARGETS.rssMb} MB: ${verdict(rssPeak <= TARGETS.rssMb)}), ${rssAtEnd} MB at the end`);
+  console.log(`load average (1 min) during the load runs: ${loadAverages.map((l) => l.toFixed(2)).join(' → ')} on ${os.availableParallelism()} cores (the machine is shared: other work slows every figure)`);
+  if (explained) console.log(`EXPLAIN ANALYZE plans: ${explained}`);
+  if (values['cpu-prof']) summariseCpuProfile(profileDir);
+
+  const problems = [
+    ...problemsOf(baseline),
+    ...problemsOf(searchLoad),
+    ...(singleNon2xx.length ? [`one client: ${singleNon2xx.length} non-2xx responses (first: ${singleNon2xx[0]!.status} for line ${singleNon2xx[0]!.query.line})`] : []),
+  ];
+  if (problems.length > 0) console.error(`\nPROBLEMS (the figures below are not a clean measurement):\n  ${problems.join('\n  ')}`);
+  const round1 = (n: number) => Math.round(n * 10) / 10;
+  console.log(
+    `BENCH ${JSON.stringify({
+      bench: 'search',
+      size,
+      ...(target === 'api' ? { target: 'api' } : {}),
+      baseline: { rps: baseline.rps, p95_ms: baseline.p95_ms },
+      single: { p50_ms: singleFigures.p50_ms, p95_ms: singleFigures.p95_ms, p99_ms: singleFigures.p99_ms },
+      load: { rps: searchLoad.rps, p95_ms: searchLoad.p95_ms, errors: loadErrors, rss_mb: round1(rssPeak) },
+    })}`,
+  );
+  return problems.length ? 1 : 0;
 }
 
 /** Samples a process's RSS every 250 ms until stopped; the peak is the largest sample. */
